@@ -1,0 +1,138 @@
+"""Type-strict checking helpers for the test cells of graded notebooks.
+
+A plain ``assert answer == expected`` is fooled by an object whose ``__eq__``
+always returns True.  These helpers compare the exact type first and only then
+the value, recursing into lists, tuples, dicts and arrays.
+
+Failure messages describe what was received, never the expected value, so a
+message shown in feedback does not give a hidden test's answer away.
+
+Examples
+--------
+>>> check_equal("serverless", "serverless", what="q1")
+>>> class Liar(str):
+...     def __eq__(self, other):
+...         return True
+>>> check_equal(Liar("x"), "serverless", what="q1")
+Traceback (most recent call last):
+...
+AssertionError: q1: expected a str, got a Liar
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_close", "check_equal", "check_one_of", "check_type"]
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def check_type(actual: Any, expected_type: type | tuple[type, ...], *, what: str = "answer") -> None:
+    """Fail unless ``type(actual)`` is exactly ``expected_type`` (or one of them).
+
+    Subclasses do not pass: a ``str`` subclass could override ``__eq__``.
+    ``bool`` is not accepted where ``int`` is expected.
+
+    >>> check_type(3, int)
+    >>> check_type(True, int, what="n_labels")
+    Traceback (most recent call last):
+    ...
+    AssertionError: n_labels: expected a int, got a bool
+    """
+    types = expected_type if isinstance(expected_type, tuple) else (expected_type,)
+    if type(actual) not in types:
+        wanted = " or ".join(t.__name__ for t in types)
+        raise AssertionError(f"{what}: expected a {wanted}, got a {_type_name(actual)}")
+
+
+def check_one_of(actual: Any, options: Iterable[Any], *, what: str = "answer") -> None:
+    """Fail unless ``actual`` is exactly one of ``options`` (same type and value).
+
+    Meant for visible tests: they check that an answer is well-formed without
+    revealing which option is right.
+
+    >>> check_one_of("batch transform", ["real-time", "batch transform"])
+    >>> check_one_of("Batch", ["real-time", "batch transform"], what="q4")
+    Traceback (most recent call last):
+    ...
+    AssertionError: q4: 'Batch' is not one of the allowed answers: 'real-time', 'batch transform'
+    """
+    options = list(options)
+    for option in options:
+        if type(actual) is type(option) and actual == option:
+            return
+    allowed = ", ".join(repr(o) for o in options)
+    raise AssertionError(f"{what}: {actual!r} is not one of the allowed answers: {allowed}")
+
+
+def check_close(
+    actual: Any, expected: Any, *, what: str = "answer", rtol: float = 1e-7, atol: float = 0.0
+) -> None:
+    """Like :func:`check_equal`, but floats and float arrays compare within a tolerance.
+
+    >>> check_close(0.30000000000000004, 0.3)
+    >>> check_close(np.array([0.1, 0.2]), np.array([0.1, 0.2 + 1e-12]))
+    """
+    check_equal(actual, expected, what=what, rtol=rtol, atol=atol)
+
+
+def check_equal(
+    actual: Any, expected: Any, *, what: str = "answer", rtol: float = 0.0, atol: float = 0.0
+) -> None:
+    """Fail unless ``actual`` has exactly the type of ``expected`` and an equal value.
+
+    Lists, tuples and dicts are compared element by element with the same rule;
+    NumPy arrays must be real ``ndarray`` objects of the same shape and dtype
+    kind. ``rtol``/``atol`` apply to floats (NaN equals NaN).
+
+    >>> check_equal([1, 2.5], [1, 2.5])
+    >>> check_equal({"a": 1}, {"a": 2}, what="counts")
+    Traceback (most recent call last):
+    ...
+    AssertionError: counts['a']: got 1, which is not the expected value
+    """
+    if isinstance(expected, np.ndarray):
+        _check_array(actual, expected, what=what, rtol=rtol, atol=atol)
+        return
+    check_type(actual, type(expected), what=what)
+    if isinstance(expected, (list, tuple)):
+        if len(actual) != len(expected):
+            raise AssertionError(f"{what}: got {len(actual)} items, expected {len(expected)}")
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            check_equal(a, e, what=f"{what}[{i}]", rtol=rtol, atol=atol)
+    elif isinstance(expected, dict):
+        if set(actual) != set(expected):
+            missing = sorted(map(repr, set(expected) - set(actual)))
+            extra = sorted(map(repr, set(actual) - set(expected)))
+            raise AssertionError(f"{what}: keys differ (missing {missing}, unexpected {extra})")
+        for key in expected:
+            check_equal(actual[key], expected[key], what=f"{what}[{key!r}]", rtol=rtol, atol=atol)
+    elif isinstance(expected, float):
+        both_nan = math.isnan(actual) and math.isnan(expected)
+        if not both_nan and not math.isclose(actual, expected, rel_tol=rtol, abs_tol=atol):
+            raise AssertionError(f"{what}: got {actual!r}, which is not the expected value")
+    elif not bool(actual == expected):
+        raise AssertionError(f"{what}: got {actual!r}, which is not the expected value")
+
+
+def _check_array(actual: Any, expected: np.ndarray, *, what: str, rtol: float, atol: float) -> None:
+    check_type(actual, np.ndarray, what=what)
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{what}: got shape {actual.shape}, expected {expected.shape}")
+    if actual.dtype.kind != expected.dtype.kind:
+        raise AssertionError(
+            f"{what}: got dtype {actual.dtype}, expected a {expected.dtype.kind!r}-kind dtype"
+        )
+    if expected.dtype.kind in "fc":
+        ok = np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+    else:
+        ok = np.array_equal(actual, expected)
+    if not ok:
+        raise AssertionError(f"{what}: array values are not the expected ones")
