@@ -1,0 +1,178 @@
+"""The ``autograder`` command line: release, grade, feedback, export, status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from . import sandbox as sandboxes
+from .course import Course, UserError
+from .executor import make_executor
+from .feedback import write_feedback
+from .grading import grade
+from .release import release
+from .reports import EXPORT_FORMATS, export, status_rows, table
+
+
+def _positive(kind: type):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    return parse
+
+
+def _limits(args: argparse.Namespace) -> sandboxes.Limits:
+    return sandboxes.Limits(
+        cell_timeout=args.cell_timeout, notebook_timeout=args.timeout, memory_mb=args.memory_mb
+    )
+
+
+def _sandbox() -> sandboxes.Sandbox:
+    box = sandboxes.detect()
+    print(box.description, file=sys.stderr)
+    return box
+
+
+def cmd_release(course: Course, args: argparse.Namespace) -> int:
+    assignments = args.assignments or course.assignments()
+    for assignment_id in assignments:
+        course.check_assignment(assignment_id)
+    box = _sandbox()
+    for assignment_id in assignments:
+        target = release(course, assignment_id, box, _limits(args))
+        print(f"released {assignment_id} -> {target.relative_to(course.root)}")
+    return 0
+
+
+def cmd_grade(course: Course, args: argparse.Namespace) -> int:
+    executor = make_executor(args.workers)
+    box = _sandbox()
+    results = grade(
+        course,
+        args.assignment,
+        args.path,
+        executor=executor,
+        sandbox=box,
+        limits=_limits(args),
+        progress=not args.no_progress,
+    )
+    rows = [{**r, "score": f"{r['score']:g}/{r['max_score']:g}"} for r in results]
+    print(table(rows, ["student_id", "score", "status"]))
+    failed = sum(r["status"] == "failed" for r in results)
+    print(f"graded {len(results)} submissions of {args.assignment} ({failed} could not be fully run)")
+    return 0
+
+
+def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
+    for path in write_feedback(course, args.assignment):
+        print(path.relative_to(course.root))
+    return 0
+
+
+def cmd_export(course: Course, args: argparse.Namespace) -> int:
+    n = export(course, args.output, args.format)
+    print(f"wrote {n} rows to {args.output}")
+    return 0
+
+
+def cmd_status(course: Course, args: argparse.Namespace) -> int:
+    assignments = [course.check_assignment(args.assignment)] if args.assignment else course.assignments()
+    rows = status_rows(course, assignments)
+    if not rows:
+        print("no submissions yet")
+        return 0
+    print(table(rows, ["student_id", "assignment", "state", "score", "reason"]))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="autograder", description=__doc__)
+    p.add_argument("--root", type=Path, help="course folder (default: the nearest with nbgrader_config.py)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def limits(q: argparse.ArgumentParser) -> None:
+        q.add_argument(
+            "--timeout",
+            type=_positive(float),
+            default=300.0,
+            metavar="SECONDS",
+            help="time limit per notebook (default 300)",
+        )
+        q.add_argument(
+            "--cell-timeout",
+            type=_positive(float),
+            default=60.0,
+            metavar="SECONDS",
+            help="time limit per cell (default 60)",
+        )
+        q.add_argument(
+            "--memory-mb",
+            type=_positive(int),
+            default=4096,
+            metavar="MB",
+            help="address-space limit of the notebook's kernel (default 4096)",
+        )
+
+    q = sub.add_parser("release", help="check the source, generate release/, check the release fails")
+    q.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
+    limits(q)
+    q.set_defaults(run=cmd_release)
+
+    q = sub.add_parser("grade", help="grade submissions in sandboxes and record them in the gradebook")
+    q.add_argument("assignment", metavar="ASSIGNMENT")
+    q.add_argument(
+        "path",
+        type=Path,
+        metavar="PATH",
+        help="PATH/<student_id>/<ASSIGNMENT>/*.ipynb, or an LMS zip (Canvas naming)",
+    )
+    q.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=None,
+        help="parallel sandboxes (default: CPU count)",
+    )
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    limits(q)
+    q.set_defaults(run=cmd_grade)
+
+    q = sub.add_parser("feedback", help="write each student's feedback HTML")
+    q.add_argument("assignment", metavar="ASSIGNMENT")
+    q.set_defaults(run=cmd_feedback)
+
+    q = sub.add_parser("export", help="write grades as CSV")
+    q.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    q.add_argument("--output", type=Path, required=True, metavar="FILE")
+    q.set_defaults(run=cmd_export)
+
+    q = sub.add_parser("status", help="graded, pending and failed submissions, with reasons")
+    q.add_argument("assignment", nargs="?", metavar="ASSIGNMENT")
+    q.set_defaults(run=cmd_status)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    # nbgrader's gradebook and nbformat warn about their own internals; instructors can't act on it
+    warnings.filterwarnings("ignore", module=r"(nbgrader|nbformat|sqlalchemy)(\..*)?$")
+    warnings.filterwarnings("ignore", message=".*(not in session|missing an id field).*")
+    try:
+        course = Course(args.root)
+        return args.run(course, args)
+    except UserError as error:
+        print(f"autograder: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "autograder: interrupted; finished results are saved (see `autograder status`)",
+            file=sys.stderr,
+        )
+        return 130

@@ -1,0 +1,93 @@
+"""``autograder release``: check the source, generate the student version, check it fails."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbgrader.apps import NbGraderAPI
+
+from .course import Course, UserError
+from .notebooks import first_error, test_results
+from .sandbox import Limits, Sandbox
+
+
+def assignment_files(folder: Path) -> dict[str, bytes]:
+    """The non-notebook files of an assignment folder (data the notebooks read)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts
+    }
+
+
+def execute(folder: Path, sandbox: Sandbox, limits: Limits) -> dict[str, nbformat.NotebookNode]:
+    """Run every notebook of an assignment folder in the sandbox."""
+    notebooks = {p.name: p.read_text() for p in sorted(folder.glob("*.ipynb"))}
+    run = sandbox.run(notebooks, limits, files=assignment_files(folder))
+    missing = [name for name in notebooks if name not in run.executed]
+    if missing:
+        why = "it was killed at the time limit" if run.killed else f"it exited with {run.returncode}"
+        raise UserError(f"{folder / missing[0]}: could not be executed ({why}): {run.stderr[-500:]}")
+    return {name: nbformat.reads(text, as_version=4) for name, text in run.executed.items()}
+
+
+def check_source(course: Course, assignment_id: str, sandbox: Sandbox, limits: Limits) -> None:
+    """Every cell of the instructor's notebooks runs cleanly and every test passes."""
+    folder = course.path("source", ".", assignment_id)
+    for name, nb in execute(folder, sandbox, limits).items():
+        error = first_error(nb)
+        if error:
+            index, grade_id, message = error
+            raise UserError(
+                f"{folder / name}: cell {index}{f' ({grade_id!r})' if grade_id else ''} failed "
+                f"in the solution: {message}"
+            )
+        if not test_results(nb):
+            raise UserError(f"{folder / name}: has no autograded test cells")
+
+
+def check_release(course: Course, assignment_id: str, sandbox: Sandbox, limits: Limits) -> None:
+    """Every autograded test of the student version fails: the stub scores zero."""
+    folder = course.path("release", ".", assignment_id)
+    for name, nb in execute(folder, sandbox, limits).items():
+        for result in test_results(nb):
+            if result.score > 0:
+                raise UserError(
+                    f"{folder / name}: test cell {result.cell_index} ({result.grade_id!r}) passes "
+                    "on the unanswered release version; make it fail on the stub"
+                )
+
+
+def generate(course: Course, assignment_id: str) -> Path:
+    """Generate ``release/<assignment>`` through nbgrader (also records it in the gradebook)."""
+    api = NbGraderAPI(coursedir=course.coursedir, config=course.config)
+    result = api.generate_assignment(assignment_id, force=True, create=True)
+    if not result["success"]:
+        detail = (result.get("error") or result.get("log") or "").strip().splitlines()
+        raise UserError(
+            f"nbgrader could not generate {assignment_id}: {detail[-1] if detail else 'no detail'}"
+        )
+    return course.path("release", ".", assignment_id)
+
+
+def release(course: Course, assignment_id: str, sandbox: Sandbox, limits: Limits) -> Path:
+    """Check, generate and check again; on any failure the previous release stays as it was."""
+    course.check_assignment(assignment_id)
+    check_source(course, assignment_id, sandbox, limits)
+    target = course.path("release", ".", assignment_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        backup = Path(tmp) / "previous"
+        if target.exists():
+            shutil.copytree(target, backup)
+        try:
+            generate(course, assignment_id)
+            check_release(course, assignment_id, sandbox, limits)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            if backup.exists():
+                shutil.copytree(backup, target)
+            raise
+    return target
