@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from .course import Course, UserError
 from .executor import Executor
-from .notebooks import is_autograded_test, test_results
+from .notebooks import is_autograded_test, score_tests
 from .release import assignment_files
 from .sandbox import Limits, Sandbox, SandboxRun
 from .submissions import Submission, collect
@@ -168,7 +168,7 @@ def record(course: Course, assignment_id: str, prepared: Prepared, run: SandboxR
             scores = {}
             if nb is not None:
                 nbformat.write(nb, out_dir / name)
-                for result in test_results(nb):
+                for result in score_tests(nb):
                     scores[result.grade_id] = result.score
                     tests.append({"notebook": name, **result.__dict__, "status": result.status})
             autograded = {

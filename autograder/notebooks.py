@@ -9,7 +9,7 @@ from nbgrader import utils
 
 
 @dataclass(frozen=True)
-class TestResult:
+class CellResult:
     """The outcome of one autograded test cell."""
 
     grade_id: str
@@ -49,7 +49,7 @@ def error_message(cell: nbformat.NotebookNode) -> str:
     return ""
 
 
-def test_results(nb: nbformat.NotebookNode) -> list[TestResult]:
+def score_tests(nb: nbformat.NotebookNode) -> list[CellResult]:
     """Score every autograded test cell the way nbgrader does."""
     results = []
     for index, cell in enumerate(nb.cells):
@@ -60,7 +60,7 @@ def test_results(nb: nbformat.NotebookNode) -> list[TestResult]:
         if score is not None and score < max_score and not message:
             message = "partial credit"
         results.append(
-            TestResult(
+            CellResult(
                 cell.metadata.nbgrader["grade_id"],
                 index,
                 float(score or 0),

@@ -10,7 +10,7 @@ import nbformat
 from nbgrader.apps import NbGraderAPI
 
 from .course import Course, UserError
-from .notebooks import first_error, test_results
+from .notebooks import first_error, score_tests
 from .sandbox import Limits, Sandbox
 
 
@@ -45,7 +45,7 @@ def check_source(course: Course, assignment_id: str, sandbox: Sandbox, limits: L
                 f"{folder / name}: cell {index}{f' ({grade_id!r})' if grade_id else ''} failed "
                 f"in the solution: {message}"
             )
-        if not test_results(nb):
+        if not score_tests(nb):
             raise UserError(f"{folder / name}: has no autograded test cells")
 
 
@@ -53,7 +53,7 @@ def check_release(course: Course, assignment_id: str, sandbox: Sandbox, limits: 
     """Every autograded test of the student version fails: the stub scores zero."""
     folder = course.path("release", ".", assignment_id)
     for name, nb in execute(folder, sandbox, limits).items():
-        for result in test_results(nb):
+        for result in score_tests(nb):
             if result.score > 0:
                 raise UserError(
                     f"{folder / name}: test cell {result.cell_index} ({result.grade_id!r}) passes "

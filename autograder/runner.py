@@ -54,20 +54,27 @@ class CappedClient(NotebookClient):
     """A NotebookClient that keeps at most ``max_output_chars`` of output per cell."""
 
     max_output_chars = 100_000
+    truncated: set[int]
 
     def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
-        size = sum(len(json.dumps(o)) for o in outs)
-        if size > self.max_output_chars:
-            if not any(o.get("name") == "truncated" for o in outs):
-                outs.append(
-                    nbformat.v4.new_output(
-                        "stream",
-                        name="truncated",
-                        text=f"[output truncated at {self.max_output_chars} characters]\n",
-                    )
-                )
+        if cell_index in self.truncated:
             return None
-        return super().output(outs, msg, display_id, cell_index)
+        out = super().output(outs, msg, display_id, cell_index)
+        room = self.max_output_chars - sum(len(json.dumps(o)) for o in outs[:-1])
+        if out is not None and len(json.dumps(out)) > room:
+            if out.output_type == "stream":
+                out.text = out.text[: max(0, room - 200)]
+            else:
+                outs.pop()
+            self.truncated.add(cell_index)
+            outs.append(
+                nbformat.v4.new_output(
+                    "stream",
+                    name="stdout",
+                    text=f"[output truncated at {self.max_output_chars} characters]\n",
+                )
+            )
+        return out
 
 
 class Watchdog(threading.Thread):
@@ -127,6 +134,7 @@ def execute_notebook(
         resources={"metadata": {"path": str(workdir)}},
     )
     client.max_output_chars = max_output_chars
+    client.truncated = set()
     stopped: str | None = None
     stopped_at: int | None = None
     timed_out: list[int] = []

@@ -1,72 +1,20 @@
-"""A tiny course (one assignment, one notebook) to exercise the toolchain quickly."""
+"""Fixtures: the toy course, released once per session, and the sandbox."""
 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from autograder.course import Course
-from autograder.release import release
-from autograder.sandbox import Limits, detect
+sys.path.insert(0, str(Path(__file__).parent))
 
-ROOT = Path(__file__).resolve().parents[2]
-ASSIGNMENT = "toy"
-NOTEBOOK = "toy.ipynb"
-SOLUTION = '''def add(a, b):
-    """Return a + b."""
-    ### BEGIN SOLUTION
-    return a + b
-    ### END SOLUTION'''
-VISIBLE = '''"""add returns an int for ints."""
-from course.checks import check_equal
-check_equal(add(1, 2), 3)'''
-HIDDEN = '''"""add works on negative numbers (hidden)."""
-from course.checks import check_equal
-check_equal(add(-1, 1), 0)
-### BEGIN HIDDEN TESTS
-check_equal(add(-5, -5), -10)
-### END HIDDEN TESTS'''
+from toycourse import ASSIGNMENT, make_course  # noqa: E402
 
-
-def _meta(grade_id: str, *, grade=False, solution=False, locked=False, points=None) -> dict:
-    meta = {
-        "grade": grade,
-        "grade_id": grade_id,
-        "locked": locked,
-        "schema_version": 3,
-        "solution": solution,
-        "task": False,
-    }
-    if points is not None:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
-def toy_notebook() -> nbformat.NotebookNode:
-    cells = [
-        nbformat.v4.new_markdown_cell("# Toy\nWrite `add`.", metadata=_meta("intro", locked=True)),
-        nbformat.v4.new_code_cell("seed = 0", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(SOLUTION, metadata=_meta("add", solution=True)),
-        nbformat.v4.new_code_cell(VISIBLE, metadata=_meta("add_visible", grade=True, locked=True, points=1)),
-        nbformat.v4.new_code_cell(HIDDEN, metadata=_meta("add_hidden", grade=True, locked=True, points=2)),
-    ]
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
-
-
-def make_course(root: Path) -> Course:
-    (root / "source" / ASSIGNMENT).mkdir(parents=True)
-    shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    nbformat.write(toy_notebook(), root / "source" / ASSIGNMENT / NOTEBOOK)
-    return Course(root)
+from autograder.course import Course  # noqa: E402
+from autograder.release import release  # noqa: E402
+from autograder.sandbox import Limits, detect  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -93,16 +41,3 @@ def course(released_course, tmp_path) -> Course:
     root = tmp_path / "course"
     shutil.copytree(released_course.root, root)
     return Course(root)
-
-
-def submission(course: Course, student: str, body: str | None, folder: Path) -> Path:
-    """Write ``folder/<student>/toy/toy.ipynb``: the release with ``add``'s body replaced."""
-    nb = nbformat.read(course.path("release", ".", ASSIGNMENT) / NOTEBOOK, as_version=4)
-    if body is not None:
-        for cell in nb.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == "add":
-                cell.source = body
-    target = folder / student / ASSIGNMENT / NOTEBOOK
-    target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, target)
-    return target

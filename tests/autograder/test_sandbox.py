@@ -1,0 +1,130 @@
+"""The sandbox: a submission cannot reach the course, the gradebook or the network,
+and runaway code is stopped and scored."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import nbformat
+import pytest
+
+from autograder.notebooks import score_tests
+from autograder.sandbox import Limits
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
+
+def run_cells(sandbox, *sources, limits=None):
+    cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    for i, cell in enumerate(cells):
+        cell.metadata["nbgrader"] = {
+            "grade": True,
+            "grade_id": f"t{i}",
+            "locked": True,
+            "points": 1,
+            "schema_version": 3,
+            "solution": False,
+            "task": False,
+        }
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    run = sandbox.run({"t.ipynb": nbformat.writes(nb)}, limits or Limits(cell_timeout=5, notebook_timeout=60))
+    executed = nbformat.reads(run.executed["t.ipynb"], as_version=4)
+    return executed, [r.status for r in score_tests(executed)]
+
+
+@pytest.fixture
+def isolated(sandbox):
+    if sandbox.isolation != "bubblewrap":
+        pytest.skip("bubblewrap is not installed: file system and network isolation need it")
+    return sandbox
+
+
+def test_cannot_read_source_or_write_gradebook(isolated, course):
+    source = course.root / "source" / "toy" / "toy.ipynb"
+    gradebook = course.root / "gradebook.db"
+    assert source.exists() and gradebook.exists()
+    _, statuses = run_cells(
+        isolated,
+        f"open({str(source)!r}).read()",
+        f"open({str(gradebook)!r}, 'ab').write(b'x')",
+        f"import os; os.listdir({str(course.root)!r})",
+    )
+    assert statuses == ["failed", "failed", "failed"]
+    assert gradebook.read_bytes()[-1:] != b"x"
+
+
+def test_network_is_unreachable(isolated):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    try:
+        _, statuses = run_cells(
+            isolated,
+            f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2)",
+            "import socket; socket.create_connection(('198.51.100.1', 80), timeout=2)",
+        )
+    finally:
+        server.close()
+    assert statuses == ["failed", "failed"]
+    assert accepted == []
+
+
+def test_huge_allocation_is_stopped_and_scored(sandbox):
+    executed, statuses = run_cells(
+        sandbox,
+        "x = bytearray(10 * 1024**3)",
+        "print('still alive')",
+        limits=Limits(cell_timeout=20, notebook_timeout=60, memory_mb=2048),
+    )
+    assert statuses == ["failed", "passed"]
+    assert executed.cells[0].outputs[0].ename == "MemoryError"
+
+
+def test_infinite_loop_is_interrupted_and_later_cells_run(sandbox):
+    executed, statuses = run_cells(
+        sandbox, "while True:\n    pass", "print('next')", limits=Limits(cell_timeout=2, notebook_timeout=60)
+    )
+    assert statuses == ["failed", "passed"]
+    assert executed.metadata["autograder"]["timed_out_cells"] == [0]
+
+
+def test_loop_that_swallows_interrupts_is_killed(sandbox):
+    loop = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    executed, statuses = run_cells(
+        sandbox, loop, "print('never')", limits=Limits(cell_timeout=1, notebook_timeout=60)
+    )
+    assert statuses == ["not run", "not run"]
+    assert "ignored the interrupt" in executed.metadata["autograder"]["stopped"]
+
+
+def test_notebook_time_limit(sandbox):
+    executed, statuses = run_cells(
+        sandbox,
+        "import time; time.sleep(3)",
+        "import time; time.sleep(3)",
+        "print(1)",
+        limits=Limits(cell_timeout=10, notebook_timeout=4),
+    )
+    assert statuses[0] == "passed" and statuses[2] == "not run"
+    assert executed.metadata["autograder"]["stopped"] == "the notebook exceeded its time limit"
+
+
+def test_process_count_is_limited(sandbox):
+    fork = (
+        "import os, time\nn = 0\ntry:\n    for _ in range(500):\n        if os.fork() == 0:\n"
+        "            time.sleep(5); os._exit(0)\n        n += 1\nexcept OSError:\n    pass\nassert n < 500, n"
+    )
+    _, statuses = run_cells(sandbox, fork, limits=Limits(cell_timeout=20, max_processes=64))
+    assert statuses == ["passed"]
+
+
+def test_output_flood_is_truncated(sandbox):
+    executed, statuses = run_cells(
+        sandbox, "for i in range(200_000):\n    print('x' * 50)", limits=Limits(max_output_chars=10_000)
+    )
+    assert statuses == ["passed"]
+    text = "".join(o.get("text", "") for o in executed.cells[0].outputs)
+    assert len(text) < 20_000 and "output truncated" in text
