@@ -239,6 +239,8 @@ def grade(
                 f"{assignment_id} is not in the gradebook yet: run `autograder release {assignment_id}` first"
             ) from None
     expected = course.notebooks(assignment_id)
+    write = echo or (lambda line: tqdm.write(line, file=sys.stderr))
+    results = []
     with tempfile.TemporaryDirectory(prefix="autograder-collect-") as scratch:
         submissions = collect(Path(path), assignment_id, expected, Path(scratch))
         seen: dict[str, int] = {}
@@ -249,23 +251,28 @@ def grade(
             raise UserError(f"{path}: more than one submission for {', '.join(duplicated)}")
         for submission in submissions:
             _store_submitted(course, assignment_id, submission)
-        prepared = {s.student_id: prepare(course, assignment_id, s, limits) for s in submissions}
-    write = echo or (lambda line: tqdm.write(line, file=sys.stderr))
-    results = []
-    bar = tqdm(
-        total=len(prepared),
-        desc=f"grading {assignment_id}",
-        unit="sub",
-        disable=not progress,
-        file=sys.stderr,
-    )
-    try:
-        jobs = [p.job for p in prepared.values()]
-        for student_id, run in executor.map_unordered(functools.partial(run_job, sandbox), jobs):
-            result = record(course, assignment_id, prepared[student_id], run)
-            results.append(result)
-            bar.update()
-            write(format_result(result))
-    finally:
-        bar.close()
+        prepared: dict[str, Prepared] = {}
+
+        def jobs():
+            # Prepared lazily: the executor pulls the next job when a sandbox frees up,
+            # so preparing overlaps with grading.
+            for submission in submissions:
+                prepared[submission.student_id] = prepare(course, assignment_id, submission, limits)
+                yield prepared[submission.student_id].job
+
+        bar = tqdm(
+            total=len(submissions),
+            desc=f"grading {assignment_id}",
+            unit="sub",
+            disable=not progress,
+            file=sys.stderr,
+        )
+        try:
+            for student_id, run in executor.map_unordered(functools.partial(run_job, sandbox), jobs()):
+                result = record(course, assignment_id, prepared[student_id], run)
+                results.append(result)
+                bar.update()
+                write(format_result(result))
+        finally:
+            bar.close()
     return sorted(results, key=lambda r: r["student_id"])

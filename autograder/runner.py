@@ -131,6 +131,7 @@ def execute_notebook(
         allow_errors=True,
         interrupt_on_timeout=True,
         record_timing=False,
+        shutdown_kernel="immediate",
         resources={"metadata": {"path": str(workdir)}},
     )
     client.max_output_chars = max_output_chars
