@@ -60,6 +60,8 @@ class Course:
 
     def assignments(self) -> list[str]:
         source = self.root / self.coursedir.source_directory
+        if not source.is_dir():
+            return []
         return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
     def check_assignment(self, assignment_id: str) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbformat.reader import NotJSONError
 from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearOutput,
@@ -76,6 +77,10 @@ def prepare_notebook(
     try:
         nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
+    except NotJSONError:
+        return None, [
+            f"{name} is not a valid notebook (not valid JSON: damaged or truncated); it was scored 0"
+        ]
     except Exception as error:  # nbformat raises several unrelated types for bad files
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return None, [f"{name} is not a valid notebook ({first[:200]}); it was scored 0"]
