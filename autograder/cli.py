@@ -53,6 +53,9 @@ def cmd_release(course: Course, args: argparse.Namespace) -> int:
 
 
 def cmd_grade(course: Course, args: argparse.Namespace) -> int:
+    course.check_assignment(args.assignment)
+    if not args.path.exists():
+        raise UserError(f"{args.path} does not exist: give a folder of submissions or an LMS zip file")
     executor = make_executor(args.workers)
     box = _sandbox()
     results = grade(

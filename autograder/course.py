@@ -36,12 +36,14 @@ def find_root(start: Path | None = None) -> Path:
 class Course:
     """An nbgrader course folder (``source/``, ``release/``, ``submitted/``, ...)."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, *, db_url: str | None = None) -> None:
         self.root = find_root(root) if root is None else Path(root).resolve()
         if not (self.root / CONFIG_FILE).is_file():
             raise UserError(f"{self.root} is not a course folder: it has no {CONFIG_FILE}")
         self.config: Config = PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config()
         self.config.CourseDirectory.root = str(self.root)
+        if db_url is not None:
+            self.config.CourseDirectory.db_url = db_url
         self.coursedir = CourseDirectory(config=self.config)
         # nbgrader runs `alembic` from the PATH; make this environment's scripts findable
         # when autograder is started as .venv/bin/autograder without activating the venv.

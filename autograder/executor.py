@@ -45,19 +45,20 @@ class LocalProcessExecutor(Executor):
     """
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = (os.cpu_count() or 1) if workers is None else workers
         if self.workers < 1:
             raise ValueError(f"workers ({self.workers}) must be at least 1")
 
     def map_unordered(self, fn: Callable[[T], R], jobs: Iterable[T]) -> Iterator[R]:
         pending = iter(jobs)
+        end = object()
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             running: set[Future[R]] = set()
             try:
                 while True:
                     while len(running) < self.workers:
-                        job = next(pending, None)
-                        if job is None:
+                        job = next(pending, end)
+                        if job is end:
                             break
                         running.add(pool.submit(fn, job))
                     if not running:

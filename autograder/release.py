@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.apps import NbGraderAPI
 
-from .course import Course, UserError
+from .course import CONFIG_FILE, Course, UserError
 from .notebooks import first_error, score_tests
 from .sandbox import Limits, Sandbox
 
@@ -56,7 +56,7 @@ def check_release(course: Course, assignment_id: str, sandbox: Sandbox, limits: 
         for result in score_tests(nb):
             if result.score > 0:
                 raise UserError(
-                    f"{folder / name}: test cell {result.cell_index} ({result.grade_id!r}) passes "
+                    f"{folder.relative_to(course.root) / name}: test cell {result.cell_index} ({result.grade_id!r}) passes "
                     "on the unanswered release version; make it fail on the stub"
                 )
 
@@ -74,20 +74,19 @@ def generate(course: Course, assignment_id: str) -> Path:
 
 
 def release(course: Course, assignment_id: str, sandbox: Sandbox, limits: Limits) -> Path:
-    """Check, generate and check again; on any failure the previous release stays as it was."""
+    """Check the source, then generate and check a trial release in a scratch course.
+
+    Only when both checks pass is ``release/<assignment>`` written and the
+    gradebook updated, so a refused release changes nothing.
+    """
     course.check_assignment(assignment_id)
     check_source(course, assignment_id, sandbox, limits)
-    target = course.path("release", ".", assignment_id)
-    with tempfile.TemporaryDirectory() as tmp:
-        backup = Path(tmp) / "previous"
-        if target.exists():
-            shutil.copytree(target, backup)
-        try:
-            generate(course, assignment_id)
-            check_release(course, assignment_id, sandbox, limits)
-        except BaseException:
-            shutil.rmtree(target, ignore_errors=True)
-            if backup.exists():
-                shutil.copytree(backup, target)
-            raise
-    return target
+    with tempfile.TemporaryDirectory(prefix="autograder-release-") as tmp:
+        scratch = Path(tmp)
+        shutil.copy(course.root / CONFIG_FILE, scratch / CONFIG_FILE)
+        source = course.path("source", ".", assignment_id)
+        shutil.copytree(source, scratch / source.relative_to(course.root))
+        trial = Course(scratch, db_url=f"sqlite:///{scratch / 'gradebook.db'}")
+        generate(trial, assignment_id)
+        check_release(trial, assignment_id, sandbox, limits)
+    return generate(course, assignment_id)

@@ -26,7 +26,12 @@ def grade_rows(course: Course) -> list[dict]:
                 else:
                     score = float(submission.score)
                     result = course.read_result(student.id, assignment.name)
-                    status = result["status"] if result else "graded"
+                    if result:
+                        status = result["status"]
+                    elif course.path("submitted", student.id, assignment.name).is_dir():
+                        status = "pending"  # resubmitted; the score is the previous grading's
+                    else:
+                        status = "graded"  # graded by nbgrader itself
                 rows.append(
                     {
                         "student_id": student.id,
@@ -70,15 +75,28 @@ def export(course: Course, output: Path, fmt: str = "csv") -> int:
         raise UserError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
     output = Path(output)
     if not output.parent.resolve().is_dir():
-        raise UserError(f"cannot write {output}: folder {output.parent} does not exist")
+        raise UserError(
+            f"cannot write {output}: folder {output.parent} does not exist; create it or choose another --output"
+        )
+    if output.is_dir():
+        raise UserError(
+            f"cannot write {output}: it is a folder; give a file name such as {output / 'grades.csv'}"
+        )
     rows = grade_rows(course)
     if not rows:
         raise UserError("the gradebook has no students yet: run `autograder grade` first")
     text = _csv(rows) if fmt == "csv" else _canvas(rows)
     fd, tmp = tempfile.mkstemp(dir=output.parent.resolve(), prefix=f".{output.name}.")
-    with os.fdopen(fd, "w", newline="") as f:
-        f.write(text)
-    os.replace(tmp, output)
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a grades file is not
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return len(rows)
 
 

@@ -47,7 +47,9 @@ def collect(path: Path, assignment_id: str, expected: list[str], scratch: Path) 
         raise UserError(f"{path} does not exist: give a folder of submissions or an LMS zip file")
     if path.is_file():
         if not zipfile.is_zipfile(path):
-            raise UserError(f"{path} is neither a folder nor a zip file")
+            raise UserError(
+                f"{path} is neither a folder nor a zip file: give a folder of submissions or an LMS zip file"
+            )
         _extract(path, scratch)
         folder = _nbgrader_root(scratch, assignment_id)
         if folder is None:
@@ -89,9 +91,15 @@ def _extract(archive: Path, scratch: Path) -> None:
                 if "__MACOSX" in name.parts or member.file_size > MAX_ZIP_MEMBER_BYTES:
                     continue
                 target = scratch.joinpath(*name.parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(member) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(member) as src, open(target, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                except OSError as error:
+                    raise UserError(
+                        f"{archive}: cannot extract {member.filename!r} ({error.strerror or error}); "
+                        "check the zip file and remove that entry"
+                    ) from None
     except zipfile.BadZipFile as error:
         raise UserError(f"{archive}: not a readable zip file ({error})") from None
 
@@ -99,6 +107,8 @@ def _extract(archive: Path, scratch: Path) -> None:
 def _nbgrader_root(scratch: Path, assignment_id: str) -> Path | None:
     """The folder holding ``<student>/<assignment>/`` inside an extracted zip, if any."""
     for notebook in sorted(scratch.rglob("*.ipynb")):
+        if CANVAS_NAME.match(notebook.name):
+            continue  # a Canvas download, even if unpacked into a folder named like the assignment
         if notebook.parent.name == assignment_id and notebook.parent.parent != scratch:
             return notebook.parent.parent.parent
     return None

@@ -1,0 +1,255 @@
+"""The command line: bad input is one clear line and exit code 2; the happy path end to end."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from toycourse import ASSIGNMENT, NOTEBOOK, ROOT, SOLUTION, make_course, submission
+
+from autograder.cli import main
+from autograder.course import Course
+
+LIMITS = ["--timeout", "60", "--cell-timeout", "10"]
+
+
+def fails(capsys, *argv) -> str:
+    """Run the CLI, expect exit code 2 and one error line; return that line."""
+    assert main([str(a) for a in argv]) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    lines = [line for line in captured.err.splitlines() if not line.startswith("sandbox: ")]
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("autograder: error: ")
+    return lines[0]
+
+
+def argparse_fails(capsys, *argv) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.startswith("usage: autograder")
+    return err.strip().splitlines()[-1]
+
+
+def test_help_runs_as_a_module():
+    run = subprocess.run(
+        [sys.executable, "-m", "autograder", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("usage: autograder")
+    for command in ("release", "grade", "feedback", "export", "status"):
+        assert command in run.stdout
+
+
+@pytest.mark.parametrize(
+    "command", [["grade", "nope", "."], ["feedback", "nope"], ["status", "nope"], ["release", "nope"]]
+)
+def test_unknown_assignment(course, capsys, command):
+    line = fails(capsys, "--root", course.root, *command)
+    assert f"unknown assignment 'nope': the course has {ASSIGNMENT}" in line
+
+
+def test_path_that_does_not_exist(course, capsys, tmp_path):
+    line = fails(capsys, "--root", course.root, "grade", ASSIGNMENT, tmp_path / "nowhere")
+    assert "nowhere does not exist: give a folder of submissions or an LMS zip file" in line
+
+
+def test_path_that_is_not_a_zip(course, capsys, tmp_path):
+    path = tmp_path / "grades.csv"
+    path.write_text("student,score\n")
+    line = fails(capsys, "--root", course.root, "grade", ASSIGNMENT, path)
+    assert "grades.csv is neither a folder nor a zip file: give a folder of submissions or an LMS zip" in line
+
+
+def test_zip_with_nothing_recognisable(course, capsys, tmp_path):
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+        zf.writestr("homework.ipynb", "{}")
+    line = fails(capsys, "--root", course.root, "grade", ASSIGNMENT, archive)
+    assert f"found neither <student>/{ASSIGNMENT}/*.ipynb folders nor Canvas file names" in line
+
+
+def test_grade_before_release(tmp_path, capsys):
+    unreleased = make_course(tmp_path / "unreleased")
+    subs = tmp_path / "subs" / "alice" / ASSIGNMENT
+    subs.mkdir(parents=True)
+    shutil.copy(unreleased.root / "source" / ASSIGNMENT / NOTEBOOK, subs / NOTEBOOK)
+    line = fails(capsys, "--root", unreleased.root, "grade", ASSIGNMENT, tmp_path / "subs")
+    assert f"is not in the gradebook yet: run `autograder release {ASSIGNMENT}` first" in line
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--workers", "0", "argument --workers: must be greater than 0, got 0"),
+        ("--workers", "two", "argument --workers: 'two' is not a number"),
+        ("--timeout", "-1", "argument --timeout: must be greater than 0, got -1"),
+        ("--cell-timeout", "0", "argument --cell-timeout: must be greater than 0, got 0"),
+        ("--memory-mb", "-5", "argument --memory-mb: must be greater than 0, got -5"),
+    ],
+)
+def test_bad_numbers_are_argparse_errors(course, capsys, tmp_path, option, value, message):
+    line = argparse_fails(capsys, "--root", course.root, "grade", ASSIGNMENT, tmp_path, option, value)
+    assert line == f"autograder grade: error: {message}"
+
+
+def test_unknown_export_format(course, capsys, tmp_path):
+    line = argparse_fails(
+        capsys, "--root", course.root, "export", "--format", "xlsx", "--output", tmp_path / "g"
+    )
+    assert "argument --format: invalid choice: 'xlsx'" in line
+
+
+def test_export_to_a_missing_folder(course, capsys, tmp_path):
+    line = fails(capsys, "--root", course.root, "export", "--output", tmp_path / "missing" / "grades.csv")
+    assert "folder" in line and "missing does not exist" in line
+    assert not (tmp_path / "missing").exists()
+
+
+def test_export_with_an_empty_gradebook(course, capsys, tmp_path):
+    line = fails(capsys, "--root", course.root, "export", "--output", tmp_path / "grades.csv")
+    assert "the gradebook has no students yet: run `autograder grade` first" in line
+    assert list(tmp_path.glob("*grades.csv*")) == []
+
+
+def test_feedback_before_grading(course, capsys):
+    line = fails(capsys, "--root", course.root, "feedback", ASSIGNMENT)
+    assert f"no graded submissions of {ASSIGNMENT}: run `autograder grade` first" in line
+
+
+def test_root_that_is_not_a_course(tmp_path, capsys):
+    line = fails(capsys, "--root", tmp_path, "status")
+    assert f"{tmp_path} is not a course folder: it has no nbgrader_config.py" in line
+
+
+def test_no_course_above_the_current_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = fails(capsys, "status")
+    assert "no nbgrader_config.py found" in line and "pass --root" in line
+
+
+def test_course_without_source_folder(tmp_path, capsys):
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    line = fails(capsys, "--root", tmp_path, "grade", ASSIGNMENT, tmp_path)
+    assert f"unknown assignment '{ASSIGNMENT}': the course has none" in line
+    assert main(["--root", str(tmp_path), "status"]) == 0
+    assert capsys.readouterr().out == "no submissions yet\n"
+
+
+def test_status_before_any_submission(course, capsys):
+    assert main(["--root", str(course.root), "status"]) == 0
+    assert capsys.readouterr().out == "no submissions yet\n"
+
+
+def run_cli(*argv) -> tuple[int, str, str]:
+    """The CLI's exit code, stdout and stderr (usable from module-scoped fixtures)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def graded(released_course, tmp_path_factory):
+    """A copy of the toy course graded through the CLI: alice full marks, bob blank, carol nothing."""
+    tmp = tmp_path_factory.mktemp("cli")
+    shutil.copytree(released_course.root, tmp / "course")
+    course = Course(tmp / "course")
+    subs = tmp / "subs"
+    submission(course, "alice", SOLUTION, subs)
+    submission(course, "bob", None, subs)
+    (subs / "carol" / ASSIGNMENT).mkdir(parents=True)
+    code, out, err = run_cli(
+        "--root", course.root, "grade", ASSIGNMENT, subs, "--workers", "2", "--no-progress", *LIMITS
+    )
+    return course, code, out, err
+
+
+@pytest.mark.slow
+def test_grade_prints_a_table(graded):
+    _, code, out, err = graded
+    assert code == 0, err
+    assert out.splitlines() == [
+        "student_id  score  status",
+        "----------  -----  ------",
+        "alice       3/3    graded",
+        "bob         0/3    graded",
+        "carol       0/3    failed",
+        f"graded 3 submissions of {ASSIGNMENT} (1 could not be fully run)",
+    ]
+    assert err.startswith("sandbox: ")
+    assert "carol: 0/3 FAILED - missing notebook toy.ipynb" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_status_after_grading(graded):
+    course = graded[0]
+    code, out, _ = run_cli("--root", course.root, "status", ASSIGNMENT)
+    assert code == 0
+    lines = [line.split(None, 4) for line in out.splitlines()]
+    assert lines[0] == ["student_id", "assignment", "state", "score", "reason"]
+    assert lines[2:] == [
+        ["alice", ASSIGNMENT, "graded", "3/3"],
+        ["bob", ASSIGNMENT, "graded", "0/3"],
+        ["carol", ASSIGNMENT, "failed", "0/3", f"missing notebook {NOTEBOOK}"],
+    ]
+
+
+@pytest.mark.slow
+def test_export_csv(graded, tmp_path):
+    course = graded[0]
+    output = tmp_path / "grades.csv"
+    code, out, _ = run_cli("--root", course.root, "export", "--output", output)
+    assert code == 0 and out == f"wrote 3 rows to {output}\n"
+    with output.open(newline="") as f:
+        rows = [(r["student_id"], r["score"], r["max_score"], r["status"]) for r in csv.DictReader(f)]
+    assert rows == [("alice", "3", "3", "graded"), ("bob", "0", "3", "graded"), ("carol", "0", "3", "failed")]
+
+
+@pytest.mark.slow
+def test_export_canvas(graded, tmp_path):
+    course = graded[0]
+    output = tmp_path / "canvas.csv"
+    code, _, _ = run_cli("--root", course.root, "export", "--format", "canvas", "--output", output)
+    assert code == 0
+    with output.open(newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows == [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT],
+        ["Points Possible", "", "", "", "", "3"],
+        ["alice", "alice", "", "", "", "3"],
+        ["bob", "bob", "", "", "", "0"],
+        ["carol", "carol", "", "", "", "0"],
+    ]
+
+
+@pytest.mark.slow
+def test_feedback_after_grading(graded):
+    course = graded[0]
+    code, out, _ = run_cli("--root", course.root, "feedback", ASSIGNMENT)
+    assert code == 0
+    pages = [f"feedback/{s}/{ASSIGNMENT}/feedback.html" for s in ("alice", "bob", "carol")]
+    assert out.splitlines() == pages
+    assert "Score: 3 / 3" in (course.root / pages[0]).read_text()
+    assert "missing notebook toy.ipynb" in (course.root / pages[2]).read_text()
+
+
+def test_export_to_a_folder_is_an_error(course, capsys, tmp_path):
+    with course.gradebook() as gb:
+        gb.update_or_create_student("alice")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    line = fails(capsys, "--root", course.root, "export", "--output", folder)
+    assert f"cannot write {folder}: it is a folder" in line
+    assert list(folder.iterdir()) == []
+    assert list(tmp_path.glob(".out.*")) == []  # no temporary file left behind

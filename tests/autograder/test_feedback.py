@@ -1,0 +1,135 @@
+"""Feedback pages: every test with points and status, no hidden test code, escaped output."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from toycourse import ASSIGNMENT, HIDDEN, NOTEBOOK, SOLUTION, VISIBLE, submission
+
+from autograder.course import Course, UserError
+from autograder.executor import LocalProcessExecutor
+from autograder.feedback import render, write_feedback
+from autograder.grading import grade
+
+SCRIPT = "<script>alert(1)</script>"
+BODIES = {
+    "alice": SOLUTION,
+    "bob": None,  # the release stub: raise NotImplementedError()
+    "mallory": f'def add(a, b):\n    raise ValueError("{SCRIPT}")',
+    "nohidden": "def add(a, b):\n    return a + b if a > -5 else 0",  # fails only the hidden line
+}
+ROW = re.compile(
+    r'<tr><td><code>(?P<test>[^<]*)</code></td><td>(?P<points>[^<]*)</td><td class="(?P<cls>[^"]*)">'
+    r"(?P<status>[^<]*)</td><td><code>(?P<message>[^<]*)</code></td></tr>"
+)
+
+
+@pytest.fixture(scope="module")
+def pages(released_course, tmp_path_factory, sandbox, limits) -> dict[str, str]:
+    """Student id -> feedback HTML, after one grading run."""
+    tmp = tmp_path_factory.mktemp("feedback")
+    shutil.copytree(released_course.root, tmp / "course")
+    course = Course(tmp / "course")
+    subs = tmp / "subs"
+    for student, body in BODIES.items():
+        submission(course, student, body, subs)
+    (subs / "carol" / ASSIGNMENT).mkdir(parents=True)
+    grade(
+        course,
+        ASSIGNMENT,
+        subs,
+        executor=LocalProcessExecutor(2),
+        sandbox=sandbox,
+        limits=limits,
+        progress=False,
+        echo=lambda line: None,
+    )
+    paths = write_feedback(course, ASSIGNMENT)
+    assert paths == [
+        course.path("feedback", s, ASSIGNMENT) / "feedback.html" for s in sorted([*BODIES, "carol"])
+    ]
+    return {p.parent.parent.name: p.read_text() for p in paths}
+
+
+def _rows(page: str) -> list[tuple[str, str, str, str]]:
+    return [(m["test"], m["points"], m["status"], m["message"]) for m in ROW.finditer(page)]
+
+
+@pytest.mark.slow
+def test_full_marks_page(pages):
+    page = pages["alice"]
+    assert "Score: 3 / 3" in page
+    assert _rows(page) == [("add_visible", "1 / 1", "passed", ""), ("add_hidden", "2 / 2", "passed", "")]
+    assert 'class="note"' not in page
+
+
+@pytest.mark.slow
+def test_each_test_has_points_and_status(pages):
+    assert _rows(pages["bob"]) == [
+        ("add_visible", "0 / 1", "failed", "NotImplementedError"),
+        ("add_hidden", "0 / 2", "failed", "NotImplementedError"),
+    ]
+    visible, hidden = _rows(pages["nohidden"])
+    assert visible == ("add_visible", "1 / 1", "passed", "")
+    assert hidden[:3] == ("add_hidden", "0 / 2", "failed")
+    assert hidden[3].startswith("AssertionError: ")
+    assert "Score: 1 / 3" in pages["nohidden"]
+
+
+@pytest.mark.slow
+def test_missing_notebook_page_says_why(pages):
+    page = pages["carol"]
+    assert f'<p class="note">missing notebook {NOTEBOOK}</p>' in page
+    assert "No test ran." in page and _rows(page) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", [*BODIES, "carol"])
+def test_no_hidden_test_code(pages, student):
+    page = pages[student]
+    assert "check_equal(add(-5, -5), -10)" not in page
+    assert "BEGIN HIDDEN TESTS" not in page
+    assert "add(-5" not in page
+    for line in (VISIBLE + "\n" + HIDDEN).splitlines():  # no test cell code at all
+        assert line not in page
+
+
+@pytest.mark.slow
+def test_student_output_is_escaped(pages):
+    page = pages["mallory"]
+    assert ("add_visible", "0 / 1", "failed", "ValueError: &lt;script&gt;alert(1)&lt;/script&gt;") in _rows(
+        page
+    )
+    assert "<script" not in page
+
+
+def test_render_escapes_every_field():
+    page = render(
+        {
+            "student_id": "a<b",
+            "assignment": "x&y",
+            "score": 0.5,
+            "max_score": 2,
+            "graded_at": "<now>",
+            "reasons": ['toy.ipynb: cell 3 ("<i>") ran too long'],
+            "tests": [
+                {"grade_id": "<id>", "score": 0, "max_score": 1, "status": "not run", "message": "a > b & c"}
+            ],
+        }
+    )
+    assert "<title>x&amp;y: feedback for a&lt;b</title>" in page
+    assert "Score: 0.5 / 2" in page and "graded &lt;now&gt;" in page
+    assert '<p class="note">toy.ipynb: cell 3 (&quot;&lt;i&gt;&quot;) ran too long</p>' in page
+    assert _rows(page) == [("&lt;id&gt;", "0 / 1", "not run", "a &gt; b &amp; c")]
+    assert 'class="not-run"' in page
+
+
+def test_feedback_before_grading_is_an_error(course):
+    with pytest.raises(
+        UserError, match=f"no graded submissions of {ASSIGNMENT}: run `autograder grade` first"
+    ):
+        write_feedback(course, ASSIGNMENT)
+    with pytest.raises(UserError, match="unknown assignment 'nope'"):
+        write_feedback(course, "nope")
