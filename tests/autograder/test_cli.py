@@ -11,10 +11,9 @@ import sys
 import zipfile
 
 import pytest
-from toycourse import ASSIGNMENT, NOTEBOOK, ROOT, SOLUTION, make_course, submission
+from toycourse import ASSIGNMENT, NOTEBOOK, ROOT, SOLUTION, copy_of, make_course, submission
 
 from autograder.cli import main
-from autograder.course import Course
 
 LIMITS = ["--timeout", "60", "--cell-timeout", "10"]
 
@@ -162,8 +161,7 @@ def run_cli(*argv) -> tuple[int, str, str]:
 def graded(released_course, tmp_path_factory):
     """A copy of the toy course graded through the CLI: alice full marks, bob blank, carol nothing."""
     tmp = tmp_path_factory.mktemp("cli")
-    shutil.copytree(released_course.root, tmp / "course")
-    course = Course(tmp / "course")
+    course = copy_of(released_course, tmp / "course")
     subs = tmp / "subs"
     submission(course, "alice", SOLUTION, subs)
     submission(course, "bob", None, subs)

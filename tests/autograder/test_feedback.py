@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
-from toycourse import ASSIGNMENT, HIDDEN, NOTEBOOK, SOLUTION, VISIBLE, submission
+from toycourse import ASSIGNMENT, HIDDEN, NOTEBOOK, SOLUTION, VISIBLE, copy_of, grade_quietly, submission
 
-from autograder.course import Course, UserError
-from autograder.executor import LocalProcessExecutor
+from autograder.course import UserError
 from autograder.feedback import render, write_feedback
-from autograder.grading import grade
 
 SCRIPT = "<script>alert(1)</script>"
 BODIES = {
@@ -30,22 +27,12 @@ ROW = re.compile(
 def pages(released_course, tmp_path_factory, sandbox, limits) -> dict[str, str]:
     """Student id -> feedback HTML, after one grading run."""
     tmp = tmp_path_factory.mktemp("feedback")
-    shutil.copytree(released_course.root, tmp / "course")
-    course = Course(tmp / "course")
+    course = copy_of(released_course, tmp / "course")
     subs = tmp / "subs"
     for student, body in BODIES.items():
         submission(course, student, body, subs)
     (subs / "carol" / ASSIGNMENT).mkdir(parents=True)
-    grade(
-        course,
-        ASSIGNMENT,
-        subs,
-        executor=LocalProcessExecutor(2),
-        sandbox=sandbox,
-        limits=limits,
-        progress=False,
-        echo=lambda line: None,
-    )
+    grade_quietly(course, subs, sandbox, limits)
     paths = write_feedback(course, ASSIGNMENT)
     assert paths == [
         course.path("feedback", s, ASSIGNMENT) / "feedback.html" for s in sorted([*BODIES, "carol"])

@@ -4,26 +4,9 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from toycourse import ASSIGNMENT, NOTEBOOK, SOLUTION, submission
-
-from autograder.executor import LocalProcessExecutor
-from autograder.grading import grade
+from toycourse import ASSIGNMENT, NOTEBOOK, SOLUTION, grade_quietly, submission
 
 pytestmark = pytest.mark.slow
-
-
-def _grade(course, folder, sandbox, limits):
-    results = grade(
-        course,
-        ASSIGNMENT,
-        folder,
-        executor=LocalProcessExecutor(2),
-        sandbox=sandbox,
-        limits=limits,
-        progress=False,
-        echo=lambda line: None,
-    )
-    return {r["student_id"]: r for r in results}
 
 
 def _edit(path, grade_id, source=None, delete=False):
@@ -57,7 +40,7 @@ def results(course, tmp_path, sandbox, limits):
     path = submission(course, "broken", None, subs)
     path.write_text(path.read_text()[:100])
     (subs / "nothing" / ASSIGNMENT).mkdir(parents=True)
-    return _grade(course, subs, sandbox, limits)
+    return grade_quietly(course, subs, sandbox, limits)
 
 
 def test_scores(results):
@@ -113,7 +96,7 @@ def test_gradebook_holds_the_scores(course, results):
 def test_regrading_replaces_the_result(course, results, tmp_path, sandbox, limits):
     subs = tmp_path / "again"
     submission(course, "blank", SOLUTION, subs)
-    again = _grade(course, subs, sandbox, limits)
+    again = grade_quietly(course, subs, sandbox, limits)
     assert again["blank"]["score"] == 3
     with course.gradebook() as gb:
         assert gb.find_submission(ASSIGNMENT, "blank").score == 3

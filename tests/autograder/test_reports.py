@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 
 import pytest
-from toycourse import ASSIGNMENT, NOTEBOOK, SOLUTION, submission
+from toycourse import ASSIGNMENT, NOTEBOOK, SOLUTION, copy_of, grade_quietly, submission
 
 from autograder.course import Course, UserError
-from autograder.executor import LocalProcessExecutor
-from autograder.grading import grade
 from autograder.reports import export, grade_rows, status_rows, table
 
 ODD_STUDENT = 'o"neil, pat'  # only the gradebook API accepts such an id; the CSV must quote it
@@ -23,22 +20,12 @@ def graded(released_course, tmp_path_factory, sandbox, limits) -> Course:
     """alice full marks, bob blank, carol no notebook (failed); plus a student and an
     assignment without any submission, and dave submitted but not graded."""
     tmp = tmp_path_factory.mktemp("reports")
-    shutil.copytree(released_course.root, tmp / "course")
-    course = Course(tmp / "course")
+    course = copy_of(released_course, tmp / "course")
     subs = tmp / "subs"
     submission(course, "alice", SOLUTION, subs)
     submission(course, "bob", None, subs)
     (subs / "carol" / ASSIGNMENT).mkdir(parents=True)
-    grade(
-        course,
-        ASSIGNMENT,
-        subs,
-        executor=LocalProcessExecutor(2),
-        sandbox=sandbox,
-        limits=limits,
-        progress=False,
-        echo=lambda line: None,
-    )
+    grade_quietly(course, subs, sandbox, limits)
     with course.gradebook() as gb:
         gb.update_or_create_student(ODD_STUDENT)
         gb.update_or_create_assignment(ODD_ASSIGNMENT)

@@ -77,3 +77,27 @@ def submission(course: Course, student: str, body: str | None, folder: Path) -> 
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
     return target
+
+
+def copy_of(course: Course, dest: Path) -> Course:
+    """A private copy of a (released) course at ``dest``."""
+    shutil.copytree(course.root, dest)
+    return Course(dest)
+
+
+def grade_quietly(course: Course, folder: Path, sandbox, limits) -> dict[str, dict]:
+    """Grade every toy submission under ``folder`` with two workers; results by student."""
+    from autograder.executor import LocalProcessExecutor
+    from autograder.grading import grade
+
+    results = grade(
+        course,
+        ASSIGNMENT,
+        folder,
+        executor=LocalProcessExecutor(2),
+        sandbox=sandbox,
+        limits=limits,
+        progress=False,
+        echo=lambda line: None,
+    )
+    return {r["student_id"]: r for r in results}
