@@ -38,7 +38,7 @@ test: install
 
 ## lab: JupyterLab on the student notebooks
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=release
+	$(BIN)/jupyter lab --notebook-dir=release $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## bench: grading speed against plain nbgrader, and the course's quality goals
 bench: install
