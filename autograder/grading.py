@@ -17,13 +17,14 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbformat.reader import NotJSONError
+from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 from nbgrader.preprocessors import (
-    CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
     OverwriteCells,
@@ -60,6 +61,34 @@ def run_job(sandbox: Sandbox, job: Job) -> tuple[str, SandboxRun | None]:
     if not job.notebooks:
         return job.student_id, None
     return job.student_id, sandbox.run(job.notebooks, job.limits, files=job.files)
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_cell_metadata(cell_type: str, metadata: str) -> None:
+    """nbgrader's metadata check of one cell, remembered when it passes.
+
+    A class's notebooks share nearly all their cell metadata, and nbgrader's own
+    check compiles the JSON schema for every cell (a tenth of a second a notebook);
+    the verdict depends only on the metadata and the cell type.
+    """
+    cell = nbformat.from_dict(
+        {"cell_type": cell_type, "source": "", "metadata": {"nbgrader": json.loads(metadata)}}
+    )
+    MetadataValidator().validate_cell(cell)
+
+
+def check_metadata(nb: nbformat.NotebookNode) -> None:
+    """What nbgrader's CheckCellMetadata checks: valid metadata and unique grade ids."""
+    seen = set()
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta is None:
+            continue
+        _check_cell_metadata(cell.cell_type, json.dumps(meta, sort_keys=True))
+        if meta.get("grade") or meta.get("solution") or meta.get("locked"):
+            if meta["grade_id"] in seen:
+                raise ValidationError(f"Duplicate grade id: {meta['grade_id']}")
+            seen.add(meta["grade_id"])
 
 
 def _locked_sources(release_nb: nbformat.NotebookNode) -> dict[str, str]:
@@ -112,9 +141,9 @@ def prepare_notebook(
             DeduplicateIds(config=course.config),
             OverwriteKernelspec(config=course.config),
             OverwriteCells(config=course.config, add_missing_cells=True),
-            CheckCellMetadata(config=course.config),
         ):
             nb, resources = preprocessor.preprocess(nb, resources)
+        check_metadata(nb)
     except Exception as error:
         return None, [*reasons, f"{name}: nbgrader metadata is damaged ({error}); it was scored 0"]
     return nbformat.writes(nb), reasons
@@ -259,11 +288,13 @@ def grade(
         prepared: dict[str, Prepared] = {}
 
         def jobs():
-            # Prepared lazily: the executor pulls the next job when a sandbox frees up,
-            # so preparing overlaps with grading.
-            for submission in submissions:
-                prepared[submission.student_id] = prepare(course, assignment_id, submission, limits)
-                yield prepared[submission.student_id].job
+            # A background thread prepares submissions ahead, in order, so a free
+            # sandbox never waits for the gradebook reads of the next one.
+            with ThreadPoolExecutor(max_workers=1) as preparer:
+                ahead = preparer.map(lambda s: prepare(course, assignment_id, s, limits), submissions)
+                for item in ahead:
+                    prepared[item.submission.student_id] = item
+                    yield item.job
 
         bar = tqdm(
             total=len(submissions),
