@@ -34,6 +34,7 @@ demo: install
 ## test: the whole suite (unit, sandbox, notebooks, release sync, assignment self-tests)
 test: install
 	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --doctest-modules course autograder
 	$(BIN)/python -m pytest --nbval-lax -p no:randomly source
 
 ## lab: JupyterLab on the student notebooks

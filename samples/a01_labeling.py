@@ -201,6 +201,15 @@ _MAJORITY_LIST = (
 # The fraction spent, not the fraction saved.
 _COST_INVERTED = _COST_SIGNATURE + "    return float(job_cost / all_human_cost)\n"
 
+# Borrows the package's private reference instead of computing the margin itself.
+_MARGIN_FROM_PACKAGE = '''from course.labeling import _reference
+
+
+def margin(proba: np.ndarray) -> np.ndarray:
+    """Margin score of each sample, borrowed from the package."""
+    return _reference.margin(proba)'''
+
+
 WRONG_ANSWERS: dict[str, dict[str, str]] = {
     "margin_on_unsorted_columns": {"margin": _MARGIN_UNSORTED},
     "entropy_log_zero_is_nan": {"entropy": _ENTROPY_LOG_ZERO},
@@ -217,6 +226,7 @@ WRONG_ANSWERS: dict[str, dict[str, str]] = {
     "majority_ties_largest_class": {"majority_vote": _MAJORITY_LARGEST_CLASS},
     "majority_returns_list": {"majority_vote": _MAJORITY_LIST},
     "cost_saving_inverted": {"cost_saving": _COST_INVERTED},
+    "margin_from_package": {"margin": _MARGIN_FROM_PACKAGE},
 }
 
 # Scores and consolidation right, margin on unsorted columns, entropy NaN on zeros,
