@@ -134,8 +134,7 @@ def bar_compare(
     kinds = {isinstance(value, Mapping) for value in values.values()}
     if len(kinds) > 1:
         raise ValueError(
-            "values mixes numbers and mappings; pass {category: value} or "
-            "{series: {category: value}}"
+            "values mixes numbers and mappings; pass {category: value} or {series: {category: value}}"
         )
     grouped = kinds == {True}
     series = values if grouped else {"": values}

@@ -126,9 +126,7 @@ def test_a_folder_is_not_an_object(s3):
         s3.get_object("s3://my-bucket/data")
 
 
-@pytest.mark.parametrize(
-    ("first", "second"), [("data", "data/train.csv"), ("data/train.csv", "data")]
-)
+@pytest.mark.parametrize(("first", "second"), [("data", "data/train.csv"), ("data/train.csv", "data")])
 def test_key_that_clashes_with_a_folder_is_refused(s3, first, second):
     s3.put_object(f"s3://my-bucket/{first}", b"1")
     with pytest.raises(ValueError, match="clashes with an existing key"):
@@ -210,9 +208,7 @@ def test_list_objects_uses_string_prefixes(s3, prefix, expected):
     for key in KEYS:
         s3.put_object(f"s3://my-bucket/{key}", b"")
     s3.put_object("s3://other-bucket/data/x", b"")
-    assert s3.list_objects(f"s3://my-bucket/{prefix}") == sorted(
-        f"s3://my-bucket/{key}" for key in expected
-    )
+    assert s3.list_objects(f"s3://my-bucket/{prefix}") == sorted(f"s3://my-bucket/{key}" for key in expected)
 
 
 def test_list_objects_of_missing_bucket_is_empty(s3):
@@ -248,6 +244,4 @@ def test_property_put_get_list_round_trip(tmp_path_factory, objects):
         assert s3.get_object(f"s3://my-bucket/{key}") == data
         prefix = key[: len(key) // 2]
         expected = sorted(k for k in objects if k.startswith(prefix))
-        assert s3.list_objects(f"s3://my-bucket/{prefix}") == [
-            f"s3://my-bucket/{k}" for k in expected
-        ]
+        assert s3.list_objects(f"s3://my-bucket/{prefix}") == [f"s3://my-bucket/{k}" for k in expected]
