@@ -91,16 +91,29 @@ def check_metadata(nb: nbformat.NotebookNode) -> None:
             seen.add(meta["grade_id"])
 
 
-def _locked_sources(release_nb: nbformat.NotebookNode) -> dict[str, str]:
-    return {
-        c.metadata.nbgrader["grade_id"]: c.source
-        for c in release_nb.cells
-        if c.metadata.get("nbgrader", {}).get("locked") and not c.metadata.nbgrader.get("solution")
-    }
+@dataclass(frozen=True)
+class Released:
+    """What grading needs from ``release/<assignment>``, read once per batch."""
+
+    files: dict[str, bytes]  # data files the notebooks read
+    locked: dict[str, dict[str, str]]  # notebook -> grade_id -> source of each locked cell
+
+    @classmethod
+    def load(cls, course: Course, assignment_id: str) -> Released:
+        folder = course.path("release", ".", assignment_id)
+        locked = {}
+        for path in sorted(folder.glob("*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            locked[path.name] = {
+                c.metadata.nbgrader["grade_id"]: c.source
+                for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("locked") and not c.metadata.nbgrader.get("solution")
+            }
+        return cls(assignment_files(folder) if folder.is_dir() else {}, locked)
 
 
 def prepare_notebook(
-    course: Course, assignment_id: str, student_id: str, name: str, path: Path
+    course: Course, assignment_id: str, student_id: str, name: str, path: Path, locked: dict[str, str]
 ) -> tuple[str | None, list[str]]:
     """Sanitize one submitted notebook; return (prepared JSON or None, reasons)."""
     try:
@@ -113,20 +126,17 @@ def prepare_notebook(
     except Exception as error:  # nbformat raises several unrelated types for bad files
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return None, [f"{name} is not a valid notebook ({first[:200]}); it was scored 0"]
-    release_path = course.path("release", ".", assignment_id) / name
     reasons = []
-    if release_path.is_file():
-        locked = _locked_sources(nbformat.read(release_path, as_version=4))
-        seen = {}
-        for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id in locked:
-                seen[grade_id] = cell.source
-        for grade_id, source in locked.items():
-            if grade_id not in seen:
-                reasons.append(f"{name}: locked cell {grade_id!r} was deleted; it was restored")
-            elif seen[grade_id] != source:
-                reasons.append(f"{name}: locked cell {grade_id!r} was edited; it was restored")
+    seen = {}
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in locked:
+            seen[grade_id] = cell.source
+    for grade_id, source in locked.items():
+        if grade_id not in seen:
+            reasons.append(f"{name}: locked cell {grade_id!r} was deleted; it was restored")
+        elif seen[grade_id] != source:
+            reasons.append(f"{name}: locked cell {grade_id!r} was edited; it was restored")
     resources = {
         "nbgrader": {
             "notebook": Path(name).stem,
@@ -149,15 +159,18 @@ def prepare_notebook(
     return nbformat.writes(nb), reasons
 
 
-def prepare(course: Course, assignment_id: str, submission: Submission, limits: Limits) -> Prepared:
+def prepare(
+    course: Course, assignment_id: str, submission: Submission, limits: Limits, released: Released
+) -> Prepared:
     notebooks, reasons = {}, list(submission.notes)
     for name, path in submission.notebooks.items():
-        text, notes = prepare_notebook(course, assignment_id, submission.student_id, name, path)
+        locked = released.locked.get(name, {})
+        text, notes = prepare_notebook(course, assignment_id, submission.student_id, name, path, locked)
         reasons += notes
         if text is not None:
             notebooks[name] = text
-    files = assignment_files(course.path("release", ".", assignment_id))
-    return Prepared(submission, Job(submission.student_id, notebooks, files, limits), reasons)
+    job = Job(submission.student_id, notebooks, released.files, limits)
+    return Prepared(submission, job, reasons)
 
 
 def record(course: Course, assignment_id: str, prepared: Prepared, run: SandboxRun | None) -> dict:
@@ -286,12 +299,15 @@ def grade(
         for submission in submissions:
             _store_submitted(course, assignment_id, submission)
         prepared: dict[str, Prepared] = {}
+        released = Released.load(course, assignment_id)
 
         def jobs():
             # A background thread prepares submissions ahead, in order, so a free
             # sandbox never waits for the gradebook reads of the next one.
             with ThreadPoolExecutor(max_workers=1) as preparer:
-                ahead = preparer.map(lambda s: prepare(course, assignment_id, s, limits), submissions)
+                ahead = preparer.map(
+                    lambda s: prepare(course, assignment_id, s, limits, released), submissions
+                )
                 for item in ahead:
                     prepared[item.submission.student_id] = item
                     yield item.job
