@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from autograder.notebooks import score_tests
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, Sandbox
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -32,6 +32,12 @@ def run_cells(sandbox, *sources, limits=None):
     run = sandbox.run({"t.ipynb": nbformat.writes(nb)}, limits or Limits(cell_timeout=5, notebook_timeout=60))
     executed = nbformat.reads(run.executed["t.ipynb"], as_version=4)
     return executed, [r.status for r in score_tests(executed)]
+
+
+@pytest.fixture(params=["detected", "process"])
+def limited(request, sandbox):
+    """The detected sandbox, and the resource-limits-only fallback used without bubblewrap."""
+    return sandbox if request.param == "detected" else Sandbox("process")
 
 
 @pytest.fixture
@@ -72,9 +78,9 @@ def test_network_is_unreachable(isolated):
     assert accepted == []
 
 
-def test_huge_allocation_is_stopped_and_scored(sandbox):
+def test_huge_allocation_is_stopped_and_scored(limited):
     executed, statuses = run_cells(
-        sandbox,
+        limited,
         "x = bytearray(10 * 1024**3)",
         "print('still alive')",
         limits=Limits(cell_timeout=20, notebook_timeout=60, memory_mb=2048),
@@ -83,26 +89,26 @@ def test_huge_allocation_is_stopped_and_scored(sandbox):
     assert executed.cells[0].outputs[0].ename == "MemoryError"
 
 
-def test_infinite_loop_is_interrupted_and_later_cells_run(sandbox):
+def test_infinite_loop_is_interrupted_and_later_cells_run(limited):
     executed, statuses = run_cells(
-        sandbox, "while True:\n    pass", "print('next')", limits=Limits(cell_timeout=2, notebook_timeout=60)
+        limited, "while True:\n    pass", "print('next')", limits=Limits(cell_timeout=2, notebook_timeout=60)
     )
     assert statuses == ["failed", "passed"]
     assert executed.metadata["autograder"]["timed_out_cells"] == [0]
 
 
-def test_loop_that_swallows_interrupts_is_killed(sandbox):
+def test_loop_that_swallows_interrupts_is_killed(limited):
     loop = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
     executed, statuses = run_cells(
-        sandbox, loop, "print('never')", limits=Limits(cell_timeout=1, notebook_timeout=60)
+        limited, loop, "print('never')", limits=Limits(cell_timeout=1, notebook_timeout=60)
     )
     assert statuses == ["not run", "not run"]
     assert "ignored the interrupt" in executed.metadata["autograder"]["stopped"]
 
 
-def test_notebook_time_limit(sandbox):
+def test_notebook_time_limit(limited):
     executed, statuses = run_cells(
-        sandbox,
+        limited,
         "print(0)",
         "import time; time.sleep(60)",
         "print(1)",
@@ -112,19 +118,26 @@ def test_notebook_time_limit(sandbox):
     assert executed.metadata["autograder"]["stopped"] == "the notebook exceeded its time limit"
 
 
-def test_process_count_is_limited(sandbox):
+def test_process_count_is_limited(limited):
     fork = (
         "import os, time\nn = 0\ntry:\n    for _ in range(500):\n        if os.fork() == 0:\n"
         "            time.sleep(5); os._exit(0)\n        n += 1\nexcept OSError:\n    pass\nassert n < 500, n"
     )
-    _, statuses = run_cells(sandbox, fork, limits=Limits(cell_timeout=20, max_processes=64))
+    _, statuses = run_cells(limited, fork, limits=Limits(cell_timeout=20, max_processes=64))
     assert statuses == ["passed"]
 
 
-def test_output_flood_is_truncated(sandbox):
+def test_output_flood_is_truncated(limited):
     executed, statuses = run_cells(
-        sandbox, "for i in range(200_000):\n    print('x' * 50)", limits=Limits(max_output_chars=10_000)
+        limited, "for i in range(200_000):\n    print('x' * 50)", limits=Limits(max_output_chars=10_000)
     )
     assert statuses == ["passed"]
     text = "".join(o.get("text", "") for o in executed.cells[0].outputs)
     assert len(text) < 20_000 and "output truncated" in text
+
+
+def test_fallback_says_it_is_weaker():
+    assert "WARNING" in Sandbox("process").description
+    assert "apt-get install bubblewrap" in Sandbox("process").description
+    with pytest.raises(ValueError, match="unknown isolation"):
+        Sandbox("docker")
