@@ -173,6 +173,11 @@ def prepare(
     return Prepared(submission, job, reasons)
 
 
+def _cell_name(nb: nbformat.NotebookNode, index: int) -> str:
+    grade_id = nb.cells[index].metadata.get("nbgrader", {}).get("grade_id")
+    return f"cell {index} ({grade_id!r})" if grade_id else f"cell {index}"
+
+
 def record(course: Course, assignment_id: str, prepared: Prepared, run: SandboxRun | None) -> dict:
     """Write the outcome of one submission to the gradebook and ``autograded/``."""
     student_id = prepared.submission.student_id
@@ -191,14 +196,15 @@ def record(course: Course, assignment_id: str, prepared: Prepared, run: SandboxR
         for name, nb in executed.items():
             summary = nb.metadata.get("autograder", {})
             for index in summary.get("timed_out_cells", []):
-                grade_id = nb.cells[index].metadata.get("nbgrader", {}).get("grade_id", "")
                 reasons.append(
-                    f"{name}: cell {index}{f' ({grade_id!r})' if grade_id else ''} ran longer than "
+                    f"{name}: {_cell_name(nb, index)} ran longer than "
                     f"{prepared.job.limits.cell_timeout:g} s and was interrupted"
                 )
             stopped = summary.get("stopped")
             if stopped:
-                reasons.append(f"{name}: {stopped}; the tests after that point did not run")
+                where = summary.get("stopped_at_cell")
+                at = f" in {_cell_name(nb, where)}" if where is not None else ""
+                reasons.append(f"{name}: {stopped}{at}; the tests after that point did not run")
     complete = set(executed) == set(course.notebooks(assignment_id)) and not any(
         nb.metadata.get("autograder", {}).get("stopped") for nb in executed.values()
     )

@@ -79,6 +79,7 @@ def test_bad_submissions_get_reasons(results):
     assert "is not a valid notebook" in results["broken"]["reasons"][0]
     assert results["exits"]["status"] == "failed"
     assert "kernel died" in results["exits"]["reasons"][0]
+    assert "in cell 2 ('add')" in results["exits"]["reasons"][0]
     assert {t["status"] for t in results["exits"]["tests"]} == {"not run"}
     assert results["nothing"]["status"] == "failed"
     assert results["nothing"]["reasons"] == [f"missing notebook {NOTEBOOK}"]
