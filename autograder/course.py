@@ -14,11 +14,9 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from .errors import UserError
+
 CONFIG_FILE = "nbgrader_config.py"
-
-
-class UserError(Exception):
-    """A mistake in the instructor's input: printed as one clear message, no traceback."""
 
 
 def find_root(start: Path | None = None) -> Path:

@@ -1,15 +1,19 @@
-"""``autograder grade``: prepare, execute in the sandbox, record in the gradebook.
+"""``autograder grade``: prepare, run on both sides, score, record in the gradebook.
 
 The parent process does everything that touches the course: it reads the
-submissions, restores locked and hidden test cells from the gradebook (as
-``nbgrader autograde`` does), hands the prepared notebooks to an
-:class:`~autograder.executor.Executor`, and, as each sandboxed run ends, writes
-the scores to the gradebook, the executed notebook and a ``grading.json`` with
-per-test results and reasons to ``autograded/<student>/<assignment>/``.
+submissions, restores locked cells from the gradebook (as ``nbgrader
+autograde`` does), plans which side runs each cell (tests from the gradebook
+only), hands the plans to an :class:`~autograder.executor.Executor` that sends
+them to the batch's :class:`~autograder.sandbox.TestServer`, and, as each run
+ends, scores the tests from the outcomes the trusted side observed, with
+points from the gradebook, and writes the gradebook, the graded notebook and a
+``grading.json`` with per-test results and reasons to
+``autograded/<student>/<assignment>/``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -34,33 +38,32 @@ from tqdm import tqdm
 
 from .course import Course, UserError
 from .executor import Executor
-from .notebooks import is_autograded_test, score_tests
+from .notebooks import TEST_SETUP_TAG, assemble, plan
 from .release import assignment_files
-from .sandbox import Limits, Sandbox, SandboxRun
+from .sandbox import Limits, Run, Sandbox, TestServer, TrustedNotebook
 from .submissions import Submission, collect
 
 
 @dataclass
 class Job:
-    """Everything a sandbox needs to grade one submission (plain data)."""
+    """What the trusted side needs to grade one submission (plain data, no test code)."""
 
     student_id: str
-    notebooks: dict[str, str]  # notebook file name -> prepared notebook JSON
-    files: dict[str, bytes]
-    limits: Limits
+    notebooks: dict[str, list[dict]]  # notebook file name -> cell plan (see notebooks.plan)
 
 
 @dataclass
 class Prepared:
     submission: Submission
     job: Job
+    notebooks: dict[str, nbformat.NotebookNode]  # the prepared notebooks, for the graded copy
     reasons: list[str] = field(default_factory=list)
 
 
-def run_job(sandbox: Sandbox, job: Job) -> tuple[str, SandboxRun | None]:
+def run_job(server: TestServer, job: Job) -> tuple[str, Run | None]:
     if not job.notebooks:
         return job.student_id, None
-    return job.student_id, sandbox.run(job.notebooks, job.limits, files=job.files)
+    return job.student_id, server.run({"notebooks": job.notebooks})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -93,29 +96,56 @@ def check_metadata(nb: nbformat.NotebookNode) -> None:
 
 @dataclass(frozen=True)
 class Released:
-    """What grading needs from ``release/<assignment>``, read once per batch."""
+    """What grading needs from the instructor's side, read once per batch.
+
+    Tests, their points and the sources of setup cells come from the gradebook
+    (what ``autograder release`` recorded); locked cells as the students received
+    them, and which of them are test setup, from ``release/``.
+    """
 
     files: dict[str, bytes]  # data files the notebooks read
     locked: dict[str, dict[str, str]]  # notebook -> grade_id -> source of each locked cell
+    trusted: dict[str, TrustedNotebook]  # notebook -> what the trusted side runs
+    points: dict[str, dict[str, float]]  # notebook -> test grade_id -> points
 
     @classmethod
     def load(cls, course: Course, assignment_id: str) -> Released:
         folder = course.path("release", ".", assignment_id)
-        locked = {}
-        for path in sorted(folder.glob("*.ipynb")):
-            nb = nbformat.read(path, as_version=4)
-            locked[path.name] = {
-                c.metadata.nbgrader["grade_id"]: c.source
-                for c in nb.cells
-                if c.metadata.get("nbgrader", {}).get("locked") and not c.metadata.nbgrader.get("solution")
-            }
-        return cls(assignment_files(folder) if folder.is_dir() else {}, locked)
+        locked, trusted, points = {}, {}, {}
+        with course.gradebook() as gb:
+            assignment = gb.find_assignment(assignment_id)
+            for notebook in assignment.notebooks:
+                name = f"{notebook.name}.ipynb"
+                sources = {c.name: c for c in notebook.source_cells}
+                solutions = {c.name for c in notebook.solution_cells}
+                tests = {
+                    g.name: float(g.max_score)
+                    for g in notebook.grade_cells
+                    if g.cell_type == "code" and g.name not in solutions
+                }
+                tagged, locked[name] = [], {}
+                if (folder / name).is_file():
+                    released = nbformat.read(folder / name, as_version=4)
+                    for c in released.cells:
+                        meta = c.metadata.get("nbgrader", {})
+                        if meta.get("locked") and not meta.get("solution"):
+                            locked[name][meta["grade_id"]] = c.source  # as the students received it
+                            if TEST_SETUP_TAG in c.metadata.get("tags", []):
+                                tagged.append(meta["grade_id"])
+                setup = {
+                    g: sources[g].source
+                    for g in tagged
+                    if g in sources and sources[g].locked and g not in tests and g not in solutions
+                }
+                trusted[name] = TrustedNotebook(setup, {g: sources[g].source for g in tests})
+                points[name] = tests
+        return cls(assignment_files(folder) if folder.is_dir() else {}, locked, trusted, points)
 
 
 def prepare_notebook(
     course: Course, assignment_id: str, student_id: str, name: str, path: Path, locked: dict[str, str]
-) -> tuple[str | None, list[str]]:
-    """Sanitize one submitted notebook; return (prepared JSON or None, reasons)."""
+) -> tuple[nbformat.NotebookNode | None, list[str]]:
+    """Sanitize one submitted notebook; return (the prepared notebook or None, reasons)."""
     try:
         nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
@@ -156,21 +186,19 @@ def prepare_notebook(
         check_metadata(nb)
     except Exception as error:
         return None, [*reasons, f"{name}: nbgrader metadata is damaged ({error}); it was scored 0"]
-    return nbformat.writes(nb), reasons
+    return nb, reasons
 
 
-def prepare(
-    course: Course, assignment_id: str, submission: Submission, limits: Limits, released: Released
-) -> Prepared:
-    notebooks, reasons = {}, list(submission.notes)
+def prepare(course: Course, assignment_id: str, submission: Submission, released: Released) -> Prepared:
+    notebooks, plans, reasons = {}, {}, list(submission.notes)
     for name, path in submission.notebooks.items():
         locked = released.locked.get(name, {})
-        text, notes = prepare_notebook(course, assignment_id, submission.student_id, name, path, locked)
+        nb, notes = prepare_notebook(course, assignment_id, submission.student_id, name, path, locked)
         reasons += notes
-        if text is not None:
-            notebooks[name] = text
-    job = Job(submission.student_id, notebooks, released.files, limits)
-    return Prepared(submission, job, reasons)
+        if nb is not None and name in released.trusted:
+            notebooks[name] = nb
+            plans[name] = plan(nb, released.trusted[name])
+    return Prepared(submission, Job(submission.student_id, plans), notebooks, reasons)
 
 
 def _cell_name(nb: nbformat.NotebookNode, index: int) -> str:
@@ -178,35 +206,34 @@ def _cell_name(nb: nbformat.NotebookNode, index: int) -> str:
     return f"cell {index} ({grade_id!r})" if grade_id else f"cell {index}"
 
 
-def record(course: Course, assignment_id: str, prepared: Prepared, run: SandboxRun | None) -> dict:
-    """Write the outcome of one submission to the gradebook and ``autograded/``."""
+def record(
+    course: Course,
+    assignment_id: str,
+    prepared: Prepared,
+    run: Run | None,
+    released: Released,
+    limits: Limits,
+) -> dict:
+    """Score one submission from what the trusted side observed; write the gradebook and ``autograded/``."""
     student_id = prepared.submission.student_id
     reasons = list(prepared.reasons)
-    executed: dict[str, nbformat.NotebookNode] = {}
+    graded = {}
     if run is not None:
-        executed = {n: nbformat.reads(t, as_version=4) for n, t in run.executed.items()}
-        for name in prepared.job.notebooks:
-            if name not in executed:
-                why = (
-                    f"ran past the {prepared.job.limits.notebook_timeout:g} s time limit and was killed"
-                    if run.killed
-                    else f"stopped the grader (exit code {run.returncode}): {run.stderr.strip()[-300:]}"
-                )
-                reasons.append(f"{name} {why}; it was scored 0")
-        for name, nb in executed.items():
-            summary = nb.metadata.get("autograder", {})
-            for index in summary.get("timed_out_cells", []):
+        killed = f"ran past the {limits.notebook_timeout:g} s time limit and was killed"
+        for name, nb in prepared.notebooks.items():
+            result = assemble(
+                name, nb, prepared.job.notebooks[name], run, released.points[name], killed_reason=killed
+            )
+            graded[name] = result
+            for index in result.timed_out:
                 reasons.append(
-                    f"{name}: {_cell_name(nb, index)} ran longer than "
-                    f"{prepared.job.limits.cell_timeout:g} s and was interrupted"
+                    f"{name}: {_cell_name(nb, index)} ran longer than {limits.cell_timeout:g} s and was interrupted"
                 )
-            stopped = summary.get("stopped")
-            if stopped:
-                where = summary.get("stopped_at_cell")
-                at = f" in {_cell_name(nb, where)}" if where is not None else ""
-                reasons.append(f"{name}: {stopped}{at}; the tests after that point did not run")
-    complete = set(executed) == set(course.notebooks(assignment_id)) and not any(
-        nb.metadata.get("autograder", {}).get("stopped") for nb in executed.values()
+            if result.stopped:
+                at = f" in {_cell_name(nb, result.stopped_at)}" if result.stopped_at is not None else ""
+                reasons.append(f"{name}: {result.stopped}{at}; the tests after that point did not run")
+    complete = set(graded) == set(course.notebooks(assignment_id)) and not any(
+        r.stopped for r in graded.values()
     )
     tests = []
     out_dir = course.path("autograded", student_id, assignment_id)
@@ -217,23 +244,16 @@ def record(course: Course, assignment_id: str, prepared: Prepared, run: SandboxR
         submission = gb.update_or_create_submission(assignment_id, student_id)
         for notebook in submission.notebooks:
             name = f"{notebook.name}.ipynb"
-            nb = executed.get(name)
+            result = graded.get(name)
             scores = {}
-            if nb is not None:
-                nbformat.write(nb, out_dir / name)
-                for result in score_tests(nb):
-                    scores[result.grade_id] = result.score
-                    tests.append({"notebook": name, **result.__dict__, "status": result.status})
-            autograded = {
-                c.metadata.nbgrader["grade_id"]
-                for c in (nb.cells if nb is not None else [])
-                if is_autograded_test(c)
-            }
+            if result is not None:
+                nbformat.write(result.nb, out_dir / name)
+                for test in result.tests:
+                    scores[test.grade_id] = test.score
+                    tests.append(dataclasses.asdict(test))
             for grade in notebook.grades:
-                if grade.name in scores:
-                    grade.auto_score = scores[grade.name]
-                elif nb is None or grade.name not in autograded:
-                    grade.auto_score = 0.0
+                if grade.name in released.points.get(name, {}):
+                    grade.auto_score = min(scores.get(grade.name, 0.0), float(grade.max_score))
                 grade.needs_manual_grade = grade.manual_score is not None
         gb.db.commit()
         score, max_score = float(submission.score), float(submission.max_score)
@@ -306,14 +326,13 @@ def grade(
             _store_submitted(course, assignment_id, submission)
         prepared: dict[str, Prepared] = {}
         released = Released.load(course, assignment_id)
+        server = TestServer(sandbox, released.trusted, released.files, limits)
 
         def jobs():
             # A background thread prepares submissions ahead, in order, so a free
             # sandbox never waits for the gradebook reads of the next one.
             with ThreadPoolExecutor(max_workers=1) as preparer:
-                ahead = preparer.map(
-                    lambda s: prepare(course, assignment_id, s, limits, released), submissions
-                )
+                ahead = preparer.map(lambda s: prepare(course, assignment_id, s, released), submissions)
                 for item in ahead:
                     prepared[item.submission.student_id] = item
                     yield item.job
@@ -326,11 +345,12 @@ def grade(
             file=sys.stderr,
         )
         try:
-            for student_id, run in executor.map_unordered(functools.partial(run_job, sandbox), jobs()):
-                result = record(course, assignment_id, prepared[student_id], run)
-                results.append(result)
-                bar.update()
-                write(format_result(result))
+            with server:
+                for student_id, run in executor.map_unordered(functools.partial(run_job, server), jobs()):
+                    result = record(course, assignment_id, prepared[student_id], run, released, limits)
+                    results.append(result)
+                    bar.update()
+                    write(format_result(result))
         finally:
             bar.close()
     return sorted(results, key=lambda r: r["student_id"])

@@ -10,8 +10,8 @@ import nbformat
 from nbgrader.apps import NbGraderAPI
 
 from .course import CONFIG_FILE, Course, UserError
-from .notebooks import first_error, score_tests
-from .sandbox import Limits, Sandbox
+from .notebooks import NotebookRun, assemble, first_error, plan, trusted_notebook
+from .sandbox import Limits, Sandbox, TestServer
 
 
 def assignment_files(folder: Path) -> dict[str, bytes]:
@@ -23,40 +23,53 @@ def assignment_files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def execute(folder: Path, sandbox: Sandbox, limits: Limits) -> dict[str, nbformat.NotebookNode]:
-    """Run every notebook of an assignment folder in the sandbox."""
-    notebooks = {p.name: p.read_text() for p in sorted(folder.glob("*.ipynb"))}
-    run = sandbox.run(notebooks, limits, files=assignment_files(folder))
-    missing = [name for name in notebooks if name not in run.executed]
-    if missing:
-        why = "it was killed at the time limit" if run.killed else f"it exited with {run.returncode}"
-        raise UserError(f"{folder / missing[0]}: could not be executed ({why}): {run.stderr[-500:]}")
-    return {name: nbformat.reads(text, as_version=4) for name, text in run.executed.items()}
+def execute(folder: Path, sandbox: Sandbox, limits: Limits) -> dict[str, NotebookRun]:
+    """Grade every notebook of an instructor's assignment folder against itself, both sides as in grading."""
+    notebooks = {p.name: nbformat.read(p, as_version=4) for p in sorted(folder.glob("*.ipynb"))}
+    trusted = {name: trusted_notebook(nb) for name, nb in notebooks.items()}
+    cells = {name: plan(nb, trusted[name][0]) for name, nb in notebooks.items()}
+    server = TestServer(sandbox, {n: t for n, (t, _) in trusted.items()}, assignment_files(folder), limits)
+    with server:
+        run = server.run({"notebooks": cells})
+    if run.crashed:
+        raise UserError(f"{folder}: could not be executed: {run.crashed}")
+    return {
+        name: assemble(
+            name, nb, cells[name], run, trusted[name][1], killed_reason="it was killed at the time limit"
+        )
+        for name, nb in notebooks.items()
+    }
 
 
 def check_source(course: Course, assignment_id: str, sandbox: Sandbox, limits: Limits) -> None:
     """Every cell of the instructor's notebooks runs cleanly and every test passes."""
     folder = course.path("source", ".", assignment_id)
-    for name, nb in execute(folder, sandbox, limits).items():
-        error = first_error(nb)
+    for name, result in execute(folder, sandbox, limits).items():
+        if not result.tests:
+            raise UserError(f"{folder / name}: has no autograded test cells")
+        error = first_error(result.nb)
+        failed = next((t for t in result.tests if t.status != "passed"), None)
         if error:
             index, grade_id, message = error
             raise UserError(
                 f"{folder / name}: cell {index}{f' ({grade_id!r})' if grade_id else ''} failed "
                 f"in the solution: {message}"
             )
-        if not score_tests(nb):
-            raise UserError(f"{folder / name}: has no autograded test cells")
+        if failed:
+            raise UserError(
+                f"{folder / name}: test cell {failed.cell_index} ({failed.grade_id!r}) failed "
+                f"in the solution: {failed.message}"
+            )
 
 
 def check_release(course: Course, assignment_id: str, sandbox: Sandbox, limits: Limits) -> None:
     """Every autograded test of the student version fails: the stub scores zero."""
     folder = course.path("release", ".", assignment_id)
-    for name, nb in execute(folder, sandbox, limits).items():
-        for result in score_tests(nb):
-            if result.score > 0:
+    for name, result in execute(folder, sandbox, limits).items():
+        for test in result.tests:
+            if test.score > 0:
                 raise UserError(
-                    f"{folder.relative_to(course.root) / name}: test cell {result.cell_index} ({result.grade_id!r}) passes "
+                    f"{folder.relative_to(course.root) / name}: test cell {test.cell_index} ({test.grade_id!r}) passes "
                     "on the unanswered release version; make it fail on the stub"
                 )
 

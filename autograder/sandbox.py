@@ -1,38 +1,50 @@
-"""Run one submission's notebooks in an isolated, resource-limited process.
+"""Where a submission runs: the student's sandbox and the trusted test server.
 
-With bubblewrap (``bwrap``) on the PATH, the runner starts in fresh user, PID,
-network, IPC and mount namespaces whose file system holds only the system
-folders, the Python installation and this project's packages, all read-only,
-plus the submission's private working copy: no course ``source/``, no other
-submission, no gradebook, and no network beyond its own loopback. Without
-bubblewrap the runner is still a separate process with the same resource
-limits and a private working copy, but it can read the file system and reach
-the network; :func:`detect` says so, and the CLI prints it.
+Grading has two sides (see ``docs/THREAT_MODEL.md``):
 
-Limits: a time limit per cell and per notebook (enforced inside by the runner,
-and from outside by killing the sandbox), address space (memory), file size,
-number of processes (a pids cgroup when running as root, ``RLIMIT_NPROC``
-otherwise) and output size.
+- the **student's side** (:mod:`autograder.agent`) runs every cell that is not
+  a test. With bubblewrap (``bwrap``) it starts in fresh user, PID, network, IPC
+  and mount namespaces whose file system holds only the system folders, the
+  Python installation and this project's packages, all read-only, plus a
+  private working copy holding the assignment's data files: no notebook, no
+  course ``source/``, no other submission, no gradebook, no network. Without
+  bubblewrap it is a separate process with the same resource limits, but it can
+  read the file system and reach the network; :func:`detect` says so, and the
+  CLI prints it.
+- the **trusted side** (:mod:`autograder.trusted`) runs the test cells. A
+  :class:`TestServer` runs each notebook's test-setup cells once per batch and
+  forks a child per submission, which drives that submission's sandbox and
+  reports to this process over a socket the sandbox cannot see.
+
+Limits: a time limit per cell and per notebook (the trusted side interrupts,
+then kills the sandbox; this process kills the trusted child as a last resort),
+address space (memory), file size, number of processes (a pids cgroup when
+running as root, ``RLIMIT_NPROC`` otherwise) and output size.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import autograder
 import course
 
-#: Seconds allowed on top of the notebook time limit for kernel start and teardown.
+from .channel import ChannelClosed, ChannelTimeout, Reader, send
+from .errors import UserError
+
+#: Seconds allowed on top of the notebook time limit for sandbox start and teardown.
 STARTUP_GRACE_SECONDS = 30.0
 PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")
 
@@ -49,19 +61,8 @@ class Limits:
     max_output_chars: int = 100_000
 
 
-@dataclass(frozen=True)
-class SandboxRun:
-    """What came back from one sandboxed run."""
-
-    executed: dict[str, str]  # notebook file name -> executed notebook JSON
-    returncode: int | None
-    killed: bool
-    seconds: float
-    stderr: str
-
-
 class Sandbox:
-    """Runs ``autograder.runner`` on a private working copy.
+    """How the student's side of a submission is isolated.
 
     Parameters
     ----------
@@ -84,33 +85,6 @@ class Sandbox:
             "Install it (Debian/Ubuntu: apt-get install bubblewrap) for full isolation."
         )
 
-    def run(
-        self, notebooks: dict[str, str], limits: Limits, files: dict[str, bytes] | None = None
-    ) -> SandboxRun:
-        """Execute ``notebooks`` (file name -> notebook JSON) and return the executed JSON."""
-        with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
-            workdir = Path(tmp) / "submission"
-            workdir.mkdir()
-            for name, data in (files or {}).items():
-                (workdir / name).parent.mkdir(parents=True, exist_ok=True)
-                (workdir / name).write_bytes(data)
-            for name, text in notebooks.items():
-                (workdir / name).write_text(text)
-            spec = {"notebooks": list(notebooks), **asdict(limits)}
-            spec_path = workdir / f".autograder-{uuid.uuid4().hex}.json"
-            spec_path.write_text(json.dumps(spec))
-            argv = [sys.executable, "-m", "autograder.runner", str(spec_path)]
-            if self.isolation == "bubblewrap":
-                argv = bubblewrap_argv(workdir) + argv
-            started = time.monotonic()
-            returncode, killed, stderr = _run(argv, workdir, limits)
-            executed = {}
-            for name in notebooks:
-                out = workdir / f"{name}.executed"
-                if out.is_file():
-                    executed[name] = out.read_text()
-            return SandboxRun(executed, returncode, killed, time.monotonic() - started, stderr)
-
 
 def detect() -> Sandbox:
     """The strongest sandbox this machine offers."""
@@ -126,7 +100,7 @@ def detect() -> Sandbox:
 
 
 def _readonly_roots() -> list[Path]:
-    """Folders the runner needs: system, Python, the virtualenv and our packages."""
+    """Folders the student's side needs: system, Python, the virtualenv and our packages."""
     roots = {Path(p) for p in ("/usr", "/etc", "/opt") if Path(p).exists()}
     roots |= {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent.parent}
     for package in (course, autograder):
@@ -135,7 +109,13 @@ def _readonly_roots() -> list[Path]:
 
 
 def bubblewrap_argv(workdir: Path) -> list[str]:
+    """bwrap's arguments for a sandbox whose only writable folder is ``workdir``.
+
+    The private ``/tmp`` is mounted first, so a course or virtualenv that lives
+    under ``/tmp`` is still bound on top of it.
+    """
     argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for root in _readonly_roots():
         argv += ["--ro-bind", str(root), str(root)]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -144,13 +124,13 @@ def bubblewrap_argv(workdir: Path) -> list[str]:
             argv += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             argv += ["--ro-bind", str(path), str(path)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--hostname", "sandbox"]
     return argv + ["--"]
 
 
-def _environment(workdir: Path) -> dict[str, str]:
-    home = str(workdir)
+def environment(home: Path | str) -> dict[str, str]:
+    """The environment of both sides: nothing inherited from the grader's own."""
+    home = str(home)
     return {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
@@ -158,7 +138,6 @@ def _environment(workdir: Path) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": f"{home}/.config/matplotlib",
-        "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter-runtime",
         "IPYTHONDIR": f"{home}/.ipython",
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
@@ -167,8 +146,8 @@ def _environment(workdir: Path) -> dict[str, str]:
     }
 
 
-class _PidsCgroup:
-    """A pids cgroup (v1) capping the processes of one run, when we may create one."""
+class PidsCgroup:
+    """A pids cgroup (v1) capping the processes of one sandbox, when we may create one."""
 
     def __init__(self, max_processes: int) -> None:
         self.path: Path | None = None
@@ -191,8 +170,7 @@ class _PidsCgroup:
         if self.path is None:
             return
         for _ in range(50):
-            procs = (self.path / "cgroup.procs").read_text().split()
-            for pid in procs:
+            for pid in (self.path / "cgroup.procs").read_text().split():
                 try:
                     os.kill(int(pid), signal.SIGKILL)
                 except ProcessLookupError:
@@ -204,35 +182,150 @@ class _PidsCgroup:
                 time.sleep(0.05)
 
 
-def _run(argv: list[str], workdir: Path, limits: Limits) -> tuple[int | None, bool, str]:
-    cgroup = _PidsCgroup(limits.max_processes)
-    stderr_path = workdir.parent / "stderr.txt"
-    try:
-        with open(stderr_path, "wb") as stderr:
-            proc = subprocess.Popen(
-                argv,
-                cwd=workdir,
-                env=_environment(workdir),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                start_new_session=True,
-                preexec_fn=cgroup.add,
-            )
-            killed = False
+def agent_command(
+    isolation: str, workdir: str, limits: dict, cgroup: PidsCgroup
+) -> tuple[list[str], dict[str, str], Callable[[], None]]:
+    """argv, environment and pre-exec hook that start the student's side in ``workdir``."""
+    argv = [sys.executable, "-m", "autograder.agent"]
+    if isolation == "bubblewrap":
+        argv = bubblewrap_argv(Path(workdir)) + argv
+
+    def preexec() -> None:
+        open("/tmp/tdebug.log", "a").write(f"preexec {time.time():.3f}\n")
+        memory = limits["memory_mb"] * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        size = limits["max_file_mb"] * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if os.getuid() != 0:  # root ignores RLIMIT_NPROC; the pids cgroup limits it then
+            n = limits["max_processes"]
+            resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
+        cgroup.add()
+
+    return argv, environment(workdir), preexec
+
+
+@dataclass(frozen=True)
+class TrustedNotebook:
+    """What the trusted side knows of one notebook, from the instructor's version only."""
+
+    setup: dict[str, str]  # grade_id -> source of each test-setup cell, in notebook order
+    tests: dict[str, str]  # grade_id -> source of each autograded test cell (hidden tests included)
+
+
+@dataclass
+class Run:
+    """What the trusted side reported about one submission."""
+
+    events: list[dict] = field(default_factory=list)
+    killed: bool = False  # stopped by the grader at the submission's time limit
+    seconds: float = 0.0
+    crashed: str = ""  # the trusted side ended without finishing (should not happen)
+
+
+class TestServer:
+    """The trusted test server of one batch (a context manager); :meth:`run` grades one submission.
+
+    Safe to call :meth:`run` from several threads: each call has its own
+    connection and its own forked child.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        notebooks: dict[str, TrustedNotebook],
+        files: dict[str, bytes],
+        limits: Limits,
+        *,
+        startup_timeout: float = 300.0,
+    ) -> None:
+        self.sandbox = sandbox
+        self.notebooks = notebooks
+        self.files = files
+        self.limits = limits
+        self.startup_timeout = startup_timeout
+
+    def __enter__(self) -> TestServer:
+        self._tmp = tempfile.TemporaryDirectory(prefix="autograder-tests-")
+        home = Path(self._tmp.name)
+        self.path = str(home / "server.sock")
+        self._log = open(home / "server.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.trusted", self.path],
+            cwd=home,
+            env=environment(home),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            start_new_session=True,
+        )
+        spec = {
+            "isolation": self.sandbox.isolation,
+            "limits": asdict(self.limits),
+            "notebooks": {name: asdict(nb) for name, nb in self.notebooks.items()},
+            "files": list(self.files),
+        }
+        try:
+            send(self.proc.stdin, spec, list(self.files.values()))
+            answer, _ = Reader(self.proc.stdout.fileno()).recv(time.monotonic() + self.startup_timeout)
+        except (ChannelClosed, ChannelTimeout, BrokenPipeError, ValueError):
+            self.__exit__()
+            raise UserError(f"the trusted test server did not start: {self._log_tail()}") from None
+        if not answer.get("ready"):
+            self.__exit__()
+            raise UserError(str(answer.get("error")))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        self.proc.stdout.close()
+        self._log.close()
+        self._tmp.cleanup()
+
+    def _log_tail(self) -> str:
+        self._log.flush()
+        text = (Path(self._tmp.name) / "server.log").read_text(errors="replace")
+        return text.strip()[-1500:] or "no detail"
+
+    def run(self, job: dict) -> Run:
+        """Grade one submission: ``job = {"notebooks": {name: [cell, ...]}}`` (see ``grading.plan``)."""
+        run = Run()
+        started = time.monotonic()
+        deadline = started + self.limits.notebook_timeout + STARTUP_GRACE_SECONDS
+        pid = None
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.connect(self.path)
+            with conn.makefile("wb") as stream:
+                send(stream, job)
+            reader = Reader(conn.fileno())
             try:
-                proc.wait(timeout=limits.notebook_timeout + STARTUP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                killed = True
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            except BaseException:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                raise
-    finally:
-        cgroup.remove()
-    with open(stderr_path, "rb") as f:
-        f.seek(max(0, stderr_path.stat().st_size - 4000))
-        tail = f.read().decode("utf-8", "replace")
-    return (None if killed else proc.returncode), killed, tail
+                while True:
+                    event, _ = reader.recv(deadline)
+                    if event.get("event") == "start":
+                        pid = event["pid"]
+                    elif event.get("event") == "done":
+                        break
+                    else:
+                        run.events.append(event)
+            except ChannelTimeout:
+                run.killed = True
+                if pid is not None:
+                    try:
+                        os.killpg(pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+            except (ChannelClosed, ValueError, OSError):
+                run.crashed = f"the grader's test process stopped unexpectedly: {self._log_tail()[-300:]}"
+        run.seconds = time.monotonic() - started
+        return run

@@ -55,13 +55,13 @@ def test_full_marks_page(pages):
 @pytest.mark.slow
 def test_each_test_has_points_and_status(pages):
     assert _rows(pages["bob"]) == [
-        ("add_visible", "0 / 1", "failed", "NotImplementedError"),
-        ("add_hidden", "0 / 2", "failed", "NotImplementedError"),
+        ("add_visible", "0 / 1", "failed", "your code raised NotImplementedError"),
+        ("add_hidden", "0 / 2", "failed", "your code raised NotImplementedError"),
     ]
     visible, hidden = _rows(pages["nohidden"])
     assert visible == ("add_visible", "1 / 1", "passed", "")
-    assert hidden[:3] == ("add_hidden", "0 / 2", "failed")
-    assert hidden[3].startswith("AssertionError: ")
+    # a failure in the hidden part says so, and nothing of the check's message (inputs, values)
+    assert hidden == ("add_hidden", "0 / 2", "failed", "a hidden test failed (AssertionError)")
     assert "Score: 1 / 3" in pages["nohidden"]
 
 
@@ -86,9 +86,8 @@ def test_no_hidden_test_code(pages, student):
 @pytest.mark.slow
 def test_student_output_is_escaped(pages):
     page = pages["mallory"]
-    assert ("add_visible", "0 / 1", "failed", "ValueError: &lt;script&gt;alert(1)&lt;/script&gt;") in _rows(
-        page
-    )
+    message = "your code raised ValueError: &lt;script&gt;alert(1)&lt;/script&gt;"
+    assert ("add_visible", "0 / 1", "failed", message) in _rows(page)
     assert "<script" not in page
 
 

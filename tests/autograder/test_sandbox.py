@@ -9,29 +9,29 @@ import threading
 import nbformat
 import pytest
 
-from autograder.notebooks import score_tests
-from autograder.sandbox import Limits, Sandbox
+from autograder.notebooks import assemble, plan
+from autograder.sandbox import Limits, Sandbox, TestServer, TrustedNotebook
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 
 def run_cells(sandbox, *sources, limits=None):
-    cells = [nbformat.v4.new_code_cell(s) for s in sources]
-    for i, cell in enumerate(cells):
-        cell.metadata["nbgrader"] = {
-            "grade": True,
-            "grade_id": f"t{i}",
-            "locked": True,
-            "points": 1,
-            "schema_version": 3,
-            "solution": False,
-            "task": False,
-        }
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    run = sandbox.run({"t.ipynb": nbformat.writes(nb)}, limits or Limits(cell_timeout=5, notebook_timeout=60))
-    executed = nbformat.reads(run.executed["t.ipynb"], as_version=4)
-    return executed, [r.status for r in score_tests(executed)]
+    """Run ``sources`` as student cells; return the executed notebook and each cell's status."""
+    limits = limits or Limits(cell_timeout=5, notebook_timeout=60)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    trusted = TrustedNotebook(setup={}, tests={})
+    cells = plan(nb, trusted)
+    with TestServer(sandbox, {"t.ipynb": trusted}, {}, limits) as server:
+        run = server.run({"notebooks": {"t.ipynb": cells}})
+    result = assemble("t.ipynb", nb, cells, run, {}, killed_reason="killed at the time limit")
+    return result.nb, [_status(cell) for cell in result.nb.cells]
+
+
+def _status(cell):
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    if not errors:
+        return "passed"
+    return "not run" if errors[0].ename == "NotRun" else "failed"
 
 
 @pytest.fixture(params=["detected", "process"])
@@ -98,7 +98,7 @@ def test_infinite_loop_is_interrupted_and_later_cells_run(limited):
 
 
 def test_loop_that_swallows_interrupts_is_killed(limited):
-    loop = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    loop = "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass"
     executed, statuses = run_cells(
         limited, loop, "print('never')", limits=Limits(cell_timeout=1, notebook_timeout=60)
     )
@@ -114,7 +114,8 @@ def test_notebook_time_limit(limited):
         "print(1)",
         limits=Limits(cell_timeout=120, notebook_timeout=10),
     )
-    assert statuses == ["passed", "not run", "not run"]
+    assert statuses == ["passed", "failed", "not run"]
+    assert executed.cells[1].outputs[0].ename == "CellTimeoutError"
     assert executed.metadata["autograder"]["stopped"] == "the notebook exceeded its time limit"
 
 
