@@ -15,6 +15,7 @@ student cannot promote their own code to a test or to setup.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 import nbformat
@@ -102,6 +103,7 @@ class NotebookRun:
     stopped: str | None
     stopped_at: int | None
     timed_out: list[int]
+    student_names: dict[str, list[str]]  # test grade_id -> names it read from the student's side
 
 
 def assemble(
@@ -164,7 +166,31 @@ def assemble(
         "stopped_at_cell": stopped_at,
         "timed_out_cells": timed_out,
     }
-    return NotebookRun(nb, tests, stopped, stopped_at, timed_out)
+    names = {
+        planned["grade_id"]: list(outcomes[planned["index"]].get("student_names", []))
+        for planned in cells
+        if planned["kind"] == "test" and planned["index"] in outcomes
+    }
+    return NotebookRun(nb, tests, stopped, stopped_at, timed_out, names)
+
+
+def solution_names(nb: nbformat.NotebookNode) -> set[str]:
+    """Top-level names that the notebook's solution cells define (the answers tests may read)."""
+    names = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not utils.is_solution(cell):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
 
 
 def error_message(cell: nbformat.NotebookNode) -> str:

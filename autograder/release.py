@@ -10,7 +10,15 @@ import nbformat
 from nbgrader.apps import NbGraderAPI
 
 from .course import CONFIG_FILE, Course, UserError
-from .notebooks import NotebookRun, assemble, first_error, plan, trusted_notebook
+from .notebooks import (
+    TEST_SETUP_TAG,
+    NotebookRun,
+    assemble,
+    first_error,
+    plan,
+    solution_names,
+    trusted_notebook,
+)
 from .sandbox import Limits, Sandbox, TestServer
 
 
@@ -60,6 +68,15 @@ def check_source(course: Course, assignment_id: str, sandbox: Sandbox, limits: L
                 f"{folder / name}: test cell {failed.cell_index} ({failed.grade_id!r}) failed "
                 f"in the solution: {failed.message}"
             )
+        answers = solution_names(result.nb)
+        for grade_id, names in result.student_names.items():
+            borrowed = [n for n in names if n not in answers]
+            if borrowed:
+                raise UserError(
+                    f"{folder / name}: test cell {grade_id!r} reads {', '.join(map(repr, borrowed))} from the "
+                    "student's side, but no solution cell defines it; tag the locked cell that defines it "
+                    f"{TEST_SETUP_TAG!r} so the tests get their own copy (see docs/AUTHORING.md)"
+                )
 
 
 def check_release(course: Course, assignment_id: str, sandbox: Sandbox, limits: Limits) -> None:

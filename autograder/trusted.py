@@ -246,10 +246,10 @@ class StudentFunction:
 class TestContext:
     """The student's side and the time left, while one test cell runs."""
 
-    def __init__(self, student: StudentSide, deadline: float, max_output_chars: int) -> None:
+    def __init__(self, student: StudentSide, max_output_chars: int) -> None:
         self.student = student
-        self.deadline = deadline
         self.max_output_chars = max_output_chars
+        self.names: list[str] = []  # names the test read from the student's side
 
     def ask(self, message: dict, buffers: list[bytes], *, what: str) -> tuple[dict, list]:
         with PausedAlarm() as left:
@@ -264,6 +264,8 @@ class TestContext:
             )
 
     def lookup(self, name: str) -> Any:
+        if name not in self.names:
+            self.names.append(name)
         reply, out = self.ask({"op": "get", "name": name}, [], what=f"reading {name}")
         kind = reply.get("kind")
         if kind == "missing":
@@ -544,7 +546,7 @@ class Grading:
                     continue
                 try:
                     if kind == "test":
-                        context = TestContext(student, deadline, max_chars)
+                        context = TestContext(student, max_chars)
                         outcome, outputs = run_test(
                             cell["grade_id"],
                             trusted["tests"][cell["grade_id"]],
@@ -553,7 +555,8 @@ class Grading:
                             cell_timeout=min(cell_timeout, left),
                             max_output_chars=max_chars,
                         )
-                        self.emit({**event, "outputs": outputs, "test": outcome.to_json()})
+                        test = {**outcome.to_json(), "student_names": context.names}
+                        self.emit({**event, "outputs": outputs, "test": test})
                     else:
                         source = trusted["setup"][cell["grade_id"]] if kind == "setup" else cell["source"]
                         timeout = min(cell_timeout, left)

@@ -87,3 +87,46 @@ def test_refused_release_keeps_the_gradebook(broken, sandbox, limits):
         release(course, ASSIGNMENT, sandbox, limits)
     with course.gradebook() as gb:
         assert gb.find_assignment(ASSIGNMENT).max_score == 3
+
+
+def _insert_locked_cell(course, source, *, tags=()):
+    """Put a locked, ungraded cell ``helper`` before the solution of the toy source."""
+    path = course.path("source", ".", ASSIGNMENT) / NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    meta = {
+        "grade": False,
+        "grade_id": "helper",
+        "locked": True,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
+    cell = nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta, "tags": list(tags)})
+    nb.cells.insert(2, cell)
+    nbformat.write(nb, path)
+
+
+@pytest.mark.slow
+def test_a_test_reading_setup_from_the_student_side_is_refused(tmp_path, sandbox, limits):
+    course = make_course(tmp_path / "course")
+    _insert_locked_cell(course, "expected = 3")
+    _edit_source(
+        course,
+        "add_visible",
+        '"""add(1, 2) is 3."""\nfrom course.checks import check_equal\ncheck_equal(add(1, 2), expected)',
+    )
+    with pytest.raises(UserError) as error:
+        release(course, ASSIGNMENT, sandbox, limits)
+    message = str(error.value)
+    assert "test cell 'add_visible' reads 'expected' from the student's side" in message
+    assert "tag the locked cell that defines it 'test-setup'" in message
+
+
+@pytest.mark.slow
+def test_a_tagged_setup_cell_gives_the_tests_their_own_copy(tmp_path, sandbox, limits):
+    course = make_course(tmp_path / "course")
+    _insert_locked_cell(course, "from course.checks import check_equal\nexpected = 3", tags=["test-setup"])
+    _edit_source(course, "add_visible", '"""add(1, 2) is 3."""\ncheck_equal(add(1, 2), expected)')
+    release(course, ASSIGNMENT, sandbox, limits)
+    nb = nbformat.read(course.path("release", ".", ASSIGNMENT) / NOTEBOOK, as_version=4)
+    assert nb.cells[2].metadata.tags == ["test-setup"]
