@@ -25,6 +25,7 @@ to its standard input (see :class:`autograder.sandbox.TestServer`).
 
 from __future__ import annotations
 
+import ast
 import builtins
 import io
 import os
@@ -154,7 +155,9 @@ def student_exception(error: Any) -> BaseException:
     if name == "CellTimeoutError":
         return TestTimeout("your code ran past the test's time limit")
     if name == "NotData":  # what the student's code returned is not data
-        return TypeError(message)
+        exception = TypeError(message)
+        exception.not_data = True
+        return exception
     types = error.get("types") if type(error.get("types")) is list else []
     for type_name in types:
         kind = getattr(builtins, type_name, None) if type(type_name) is str else None
@@ -406,29 +409,56 @@ def run_test(
     if failure is None and not err.getvalue():
         return Outcome(True, ""), outputs
     if failure is None:
-        last = (err.getvalue().strip().splitlines() or [""])[-1]
-        message = "wrote to stderr (a warning or a print to sys.stderr fails a test)"
-        if not hidden:
-            message += f": {last[:MESSAGE_CHARS]}"
-        return Outcome(False, message, "stderr"), outputs
-    ename = type(failure).__name__
-    evalue = _text(str(failure) if isinstance(failure, BaseException) else "")
-    outputs.append({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": []})
-    from_student = getattr(failure, "from_student", False)
-    in_hidden = _failed_line(failure, filename) in hidden
-    if isinstance(failure, TestTimeout):
         return Outcome(
-            False, f"ran longer than its {cell_timeout:g} s limit", "TestTimeout", in_hidden
+            False, "wrote to stderr (a warning or a print to sys.stderr fails a test)", "stderr"
         ), outputs
-    if in_hidden:
-        message = (
-            f"your code raised {ename} in a hidden test"
-            if from_student
-            else f"a hidden test failed ({ename})"
-        )
-        return Outcome(False, message, ename, True), outputs
-    prefix = "your code raised " if from_student else ""
-    return Outcome(False, f"{prefix}{ename}: {evalue}" if evalue else f"{prefix}{ename}", ename), outputs
+    ename = type(failure).__name__
+    evalue = _text(str(failure))
+    outputs.append({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": []})
+    line = _failed_line(failure, filename)
+    in_hidden = line in hidden
+    return Outcome(False, feedback_message(failure, source, line, hidden), ename, in_hidden), outputs
+
+
+def feedback_message(failure: BaseException, source: str, line: int | None, hidden: set[int]) -> str:
+    """What feedback says about a failed test: only text the student could already see.
+
+    Never the exception's message or a value: either may carry data from student
+    code, which could have recorded a hidden test's inputs in an earlier call.
+    A failure in a visible part names the visible statement that failed.
+    """
+    ename = type(failure).__name__
+    if isinstance(failure, TestTimeout):
+        return "ran past the test's time limit"
+    if getattr(failure, "not_data", False):
+        what = "your code returned something that is not plain data"
+    elif getattr(failure, "from_student", False):
+        what = f"your code raised {ename}"
+    else:
+        what = f"{ename}"
+    if line in hidden:
+        return f"{what} in a hidden test" if what != ename else f"a hidden test failed ({ename})"
+    statement = visible_statement(source, line, hidden)
+    return f"{what} at: {statement}" if statement else what
+
+
+def visible_statement(source: str, line: int | None, hidden: set[int]) -> str:
+    """The innermost simple statement of ``source`` on ``line``, if no part of it is hidden."""
+    if line is None:
+        return ""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    best = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            if not hasattr(node, "body") and (best is None or node.lineno >= best.lineno):
+                best = node
+    if best is None or any(n in hidden for n in range(best.lineno, (best.end_lineno or best.lineno) + 1)):
+        return ""
+    text = " ".join((ast.get_source_segment(source, best) or "").split())
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 # Sanitizing what the student's side reports ------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from toycourse import ASSIGNMENT, HIDDEN, NOTEBOOK, SOLUTION, VISIBLE, copy_of, grade_quietly, submission
+from toycourse import ASSIGNMENT, HIDDEN, NOTEBOOK, SOLUTION, copy_of, grade_quietly, submission
 
 from autograder.course import UserError
 from autograder.feedback import render, write_feedback
@@ -55,8 +55,18 @@ def test_full_marks_page(pages):
 @pytest.mark.slow
 def test_each_test_has_points_and_status(pages):
     assert _rows(pages["bob"]) == [
-        ("add_visible", "0 / 1", "failed", "your code raised NotImplementedError"),
-        ("add_hidden", "0 / 2", "failed", "your code raised NotImplementedError"),
+        (
+            "add_visible",
+            "0 / 1",
+            "failed",
+            "your code raised NotImplementedError at: check_equal(add(1, 2), 3)",
+        ),
+        (
+            "add_hidden",
+            "0 / 2",
+            "failed",
+            "your code raised NotImplementedError at: check_equal(add(-1, 1), 0)",
+        ),
     ]
     visible, hidden = _rows(pages["nohidden"])
     assert visible == ("add_visible", "1 / 1", "passed", "")
@@ -79,16 +89,18 @@ def test_no_hidden_test_code(pages, student):
     assert "check_equal(add(-5, -5), -10)" not in page
     assert "BEGIN HIDDEN TESTS" not in page
     assert "add(-5" not in page
-    for line in (VISIBLE + "\n" + HIDDEN).splitlines():  # no test cell code at all
+    hidden = HIDDEN.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+    for line in hidden.strip().splitlines():  # visible test lines may be quoted; hidden ones never
         assert line not in page
 
 
 @pytest.mark.slow
 def test_student_output_is_escaped(pages):
     page = pages["mallory"]
-    message = "your code raised ValueError: &lt;script&gt;alert(1)&lt;/script&gt;"
+    # what student code raised is named by its type only: its message never reaches feedback
+    message = "your code raised ValueError at: check_equal(add(1, 2), 3)"
     assert ("add_visible", "0 / 1", "failed", message) in _rows(page)
-    assert "<script" not in page
+    assert "<script" not in page and "alert(1)" not in page
 
 
 def test_render_escapes_every_field():

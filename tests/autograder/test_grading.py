@@ -64,13 +64,13 @@ def test_hidden_test_cells_are_restored_and_run(results):
     tests = {t["grade_id"]: t for t in results["abs"]["tests"]}
     assert tests["add_visible"]["status"] == "passed"
     assert tests["add_hidden"]["status"] == "failed"
-    assert "not the expected value" in tests["add_hidden"]["message"]
+    assert tests["add_hidden"]["message"] == "AssertionError at: check_equal(add(-1, 1), 0)"
 
 
 def test_type_strict_checks_beat_always_equal_objects(results):
     messages = [t["message"] for t in results["liar"]["tests"]]
-    assert all("a Yes cannot cross to the tests" in m for m in messages)
-    assert "expected a int, got a float" in results["floaty"]["tests"][0]["message"]
+    assert all(m.startswith("your code returned something that is not plain data") for m in messages)
+    assert results["floaty"]["tests"][0]["message"] == "AssertionError at: check_equal(add(1, 2), 3)"
 
 
 def test_bad_submissions_get_reasons(results):
