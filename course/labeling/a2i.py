@@ -12,7 +12,7 @@ Examples
 >>> from course.labeling.workforce import Worker, Workforce
 >>> reviewers = Workforce([Worker("ana", 1.0, 0.05)], seed=0)
 >>> flow = FlowDefinition("digits-review", activation_threshold=0.8, workforce=reviewers,
-...                       workers_per_object=1)
+...                       consolidation="weighted")
 >>> proba = np.array([[0.9, 0.1], [0.6, 0.4]])
 >>> [r.human_reviewed for r in flow.review(proba, y_true=np.array([0, 1]))]
 [False, True]
@@ -22,13 +22,18 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import KW_ONLY, asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
-from course.labeling import _reference
-from course.labeling.consolidation import Consolidation, _consolidate, agreement
+from course.labeling._validation import MISSING, check_proba
+from course.labeling.consolidation import (
+    Consolidation,
+    agreement,
+    resolve_consolidation,
+    run_consolidation,
+)
 from course.labeling.workforce import Workforce
 
 __all__ = ["FlowDefinition", "HumanLoopRecord", "records_frame"]
@@ -69,21 +74,32 @@ class FlowDefinition:
         strictly below this value, in ``[0, 1]``.
     workforce : Workforce
         The reviewers.
+    consolidation : str or callable
+        How the reviewers' answers become one label: ``"weighted"`` or
+        ``consolidate(answers) -> labels``, such as your ``majority_vote``
+        (see ``consolidation``).
     workers_per_object : int
         Reviewers per prediction (A2I's ``TaskCount``).
-    consolidation : str or callable
-        How several reviewers' answers become one (see ``consolidation``).
+
+    Raises
+    ------
+    ValueError
+        For an activation threshold outside ``[0, 1]`` or an unknown consolidation name.
+    TypeError
+        For a consolidation that is neither a name nor a callable.
     """
 
     flow_definition_name: str
     activation_threshold: float
     workforce: Workforce
+    _: KW_ONLY
+    consolidation: str | Consolidation
     workers_per_object: int = 1
-    consolidation: str | Consolidation = "majority"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.activation_threshold <= 1.0:
             raise ValueError(f"activation_threshold ({self.activation_threshold}) must be in [0, 1]")
+        resolve_consolidation(self.consolidation)
 
     def review(self, proba: np.ndarray, *, y_true: np.ndarray) -> list[HumanLoopRecord]:
         """Route each prediction below the threshold to human review.
@@ -95,7 +111,7 @@ class FlowDefinition:
         y_true : np.ndarray
             Hidden truth the simulated reviewers answer from.
         """
-        proba = _reference.check_proba(proba)
+        proba = check_proba(proba)
         y_true = np.asarray(y_true, dtype=int)
         if y_true.shape != (proba.shape[0],):
             raise ValueError(
@@ -110,9 +126,9 @@ class FlowDefinition:
             batch = self.workforce.annotate(
                 y_true[routed], n_classes=n_classes, workers_per_object=self.workers_per_object
             )
-            labels = _consolidate(self.consolidation, batch.answers, n_classes=n_classes)
+            labels = run_consolidation(self.consolidation, batch.answers, n_classes=n_classes)
             share = agreement(batch.answers, labels)
-            given = batch.answers != _reference.MISSING
+            given = batch.answers != MISSING
             costs = (given * self.workforce.cost_per_label).sum(axis=1)
             for row, i in enumerate(routed):
                 human_label[int(i)] = (int(labels[row]), float(share[row]), float(costs[row]))

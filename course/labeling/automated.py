@@ -16,10 +16,13 @@ Local simplifications: one classifier family (scikit-learn), features instead
 of images, a simulated workforce, and the hidden truth ``y_true`` at hand, used
 only to simulate the workers and to report how accurate the auto-labels were.
 
-The three decisions under study are parameters, so the notebook can plug its
-own functions in: ``strategy(proba, n_instances) -> indices``,
+The three decisions under study are graded exercises, so the package does not
+ship them: they are required parameters, and the notebook passes its own
+functions, ``strategy(proba, n_instances) -> indices``,
 ``consolidation(answers) -> labels`` and
-``threshold(confidence, correct, *, target_accuracy) -> float``.
+``threshold(confidence, correct, *, target_accuracy) -> float``. The only
+built-ins are the ``"random"`` strategy and the ``"weighted"`` consolidation,
+which are not exercises.
 """
 
 from __future__ import annotations
@@ -37,12 +40,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
-from course.labeling import _reference
 from course.labeling.consolidation import (
     Consolidation,
-    _consolidate,
-    _resolve_consolidation,
     agreement,
+    resolve_consolidation,
+    run_consolidation,
 )
 from course.labeling.manifest import (
     check_label_attribute_name,
@@ -50,7 +52,7 @@ from course.labeling.manifest import (
     now_iso,
     write_manifest,
 )
-from course.labeling.strategies import QueryStrategy, _resolve_strategy, select_batch
+from course.labeling.strategies import QueryStrategy, resolve_strategy, select_batch
 from course.labeling.workforce import Workforce
 
 __all__ = [
@@ -248,9 +250,9 @@ def run_labeling_job(
     labeling_job_name: str,
     label_attribute_name: str,
     class_names: Sequence[str],
-    strategy: str | QueryStrategy = "margin",
-    consolidation: str | Consolidation = "majority",
-    threshold: ThresholdRule | None = None,
+    strategy: str | QueryStrategy,
+    consolidation: str | Consolidation,
+    threshold: ThresholdRule,
     workers_per_object: int = 3,
     initial_sample_size: int | None = None,
     batch_size: int | None = None,
@@ -277,12 +279,13 @@ def run_labeling_job(
     class_names : sequence of str
         Class id ``k`` is ``class_names[k]``.
     strategy : str or callable
-        Query strategy name (``STRATEGY_NAMES``) or ``strategy(proba, n_instances)``.
+        ``"random"`` or ``strategy(proba, n_instances) -> indices``, such as
+        ``uncertainty_strategy(margin, select)`` from your own score and selection.
     consolidation : str or callable
-        ``"majority"``, ``"weighted"`` or ``consolidate(answers) -> labels``.
-    threshold : callable, optional
+        ``"weighted"`` or ``consolidate(answers) -> labels``, such as your ``majority_vote``.
+    threshold : callable
         ``threshold(confidence, correct, *, target_accuracy) -> float`` on the
-        validation set; the built-in picks the smallest confidence meeting the target.
+        validation set, such as your ``choose_threshold``.
     workers_per_object : int
         ``NumberOfHumanWorkersPerDataObject``.
     initial_sample_size : int, optional
@@ -306,7 +309,10 @@ def run_labeling_job(
     ------
     ValueError
         Fewer than 1,250 objects, a budget <= 0 or below the initial sample, an
-        unknown strategy or consolidation, or mismatched inputs.
+        unknown strategy or consolidation name, or mismatched inputs.
+    TypeError
+        A strategy or consolidation that is neither a name nor a callable, or a
+        threshold that is not a callable.
     """
     X = np.asarray(X, dtype=float)
     y_true = np.asarray(y_true, dtype=int)
@@ -329,9 +335,14 @@ def run_labeling_job(
     )
     check_label_attribute_name(label_attribute_name)
     rng = np.random.default_rng(seed)
-    chooser = _resolve_strategy(strategy, seed=rng)
-    _resolve_consolidation(consolidation, n_classes=n_classes)
-    threshold = threshold or _reference.choose_threshold
+    chooser = resolve_strategy(strategy, seed=rng)
+    resolve_consolidation(consolidation, n_classes=n_classes)
+    if not callable(threshold):
+        raise TypeError(
+            "threshold must be a callable threshold(confidence, correct, *, target_accuracy) -> float, "
+            f"got {type(threshold).__name__}; the threshold rule is a graded exercise, so the package "
+            "does not ship one: pass your own, threshold=choose_threshold"
+        )
     estimator = default_estimator() if estimator is None else estimator
     val_share = validation_fraction(n_objects)
 
@@ -350,7 +361,7 @@ def run_labeling_job(
         batch = workforce.annotate(
             y_true[indices], n_classes=n_classes, workers_per_object=workers_per_object
         )
-        consolidated = _consolidate(consolidation, batch.answers, n_classes=n_classes)
+        consolidated = run_consolidation(consolidation, batch.answers, n_classes=n_classes)
         labels[indices] = consolidated
         confidence[indices] = agreement(batch.answers, consolidated)
         human[indices] = True

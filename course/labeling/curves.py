@@ -27,12 +27,7 @@ from tqdm.auto import tqdm
 
 from course.labeling.automated import default_estimator, predict_proba
 from course.labeling.datasets import load_digits_objects  # noqa: F401  (doctest)
-from course.labeling.strategies import (
-    STRATEGY_NAMES,
-    QueryStrategy,
-    _resolve_strategy,
-    select_batch,
-)
+from course.labeling.strategies import QueryStrategy, resolve_strategy, select_batch
 
 __all__ = ["labels_to_reach", "learning_curve"]
 
@@ -43,7 +38,7 @@ def learning_curve(
     X_test: np.ndarray,
     y_test: np.ndarray,
     *,
-    strategies: Iterable[str] | Mapping[str, QueryStrategy] = STRATEGY_NAMES,
+    strategies: Iterable[str] | Mapping[str, str | QueryStrategy],
     seeds: Iterable[int] = range(5),
     initial_size: int = 20,
     batch_size: int = 10,
@@ -59,8 +54,9 @@ def learning_curve(
         Objects that may be labeled, and their (oracle) labels.
     X_test, y_test : np.ndarray
         Held-out set the accuracy is measured on.
-    strategies : names or mapping of name to callable
-        Query strategies to compare (``strategy(proba, n_instances) -> indices``).
+    strategies : iterable of names, or mapping of name to name or callable
+        Query strategies to compare: ``"random"`` or ``strategy(proba, n_instances) -> indices``,
+        such as ``uncertainty_strategy(margin, select)`` from your own score and selection.
     seeds : iterable of int
         One run per seed: the seed draws the initial sample and drives ``"random"``.
     initial_size, batch_size, max_labels : int
@@ -74,6 +70,14 @@ def learning_curve(
     -------
     pandas.DataFrame
         Columns ``strategy``, ``seed``, ``n_labels``, ``accuracy``.
+
+    Raises
+    ------
+    ValueError
+        For an empty pool, no strategy or seed, an unknown strategy name, or
+        sizes out of range.
+    TypeError
+        For a strategy that is neither a name nor a callable.
     """
     X_pool, X_test = np.asarray(X_pool, dtype=float), np.asarray(X_test, dtype=float)
     y_pool, y_test = np.asarray(y_pool, dtype=int), np.asarray(y_test, dtype=int)
@@ -92,14 +96,14 @@ def learning_curve(
     if batch_size < 1:
         raise ValueError(f"batch_size ({batch_size}) must be >= 1")
     for strategy in named.values():
-        _resolve_strategy(strategy)
+        resolve_strategy(strategy)
     estimator = default_estimator() if estimator is None else estimator
     n_classes = int(max(y_pool.max(), y_test.max())) + 1
     rows = []
     runs = [(name, seed) for name in named for seed in seeds]
     for name, seed in tqdm(runs, desc="learning curves", disable=not progress):
         rng = np.random.default_rng(seed)
-        chooser = _resolve_strategy(named[name], seed=rng)
+        chooser = resolve_strategy(named[name], seed=rng)
         labeled = np.zeros(n_pool, dtype=bool)
         labeled[rng.choice(n_pool, size=initial_size, replace=False)] = True
         while True:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course.labeling._reference import MISSING
+from course.labeling._validation import MISSING
 
 __all__ = ["MISSING", "Annotations", "Worker", "Workforce"]
 

@@ -7,9 +7,9 @@ from course.labeling import FlowDefinition, Worker, Workforce, records_frame
 
 
 @pytest.fixture
-def flow(perfect_workforce) -> FlowDefinition:
+def flow(perfect_workforce, solution) -> FlowDefinition:
     return FlowDefinition("review", activation_threshold=0.7, workforce=perfect_workforce,
-                          workers_per_object=3)  # fmt: skip
+                          consolidation=solution["majority_vote"], workers_per_object=3)  # fmt: skip
 
 
 def test_only_predictions_below_the_threshold_are_reviewed(flow):
@@ -33,9 +33,11 @@ def test_records_frame_has_model_and_human_side_by_side(flow):
     ]  # fmt: skip
 
 
-def test_noisy_reviewers_are_consolidated(digits):
+@pytest.mark.parametrize("consolidation", ["majority_vote", "weighted"])
+def test_noisy_reviewers_are_consolidated(digits, solution, consolidation):
     team = Workforce([Worker(f"w{i}", 0.8, 0.02) for i in range(5)], seed=0)
-    flow = FlowDefinition("review", activation_threshold=1.0, workforce=team, workers_per_object=5)
+    flow = FlowDefinition("review", activation_threshold=1.0, workforce=team, workers_per_object=5,
+                          consolidation=solution.get(consolidation, consolidation))  # fmt: skip
     proba = np.full((300, 10), 0.1)
     records = flow.review(proba, y_true=digits.y[:300])
     accuracy = np.mean([r.human_label == y for r, y in zip(records, digits.y[:300], strict=True)])
@@ -44,6 +46,13 @@ def test_noisy_reviewers_are_consolidated(digits):
 
 def test_bad_flow_input(perfect_workforce, flow):
     with pytest.raises(ValueError, match="activation_threshold"):
-        FlowDefinition("x", activation_threshold=1.5, workforce=perfect_workforce)
+        FlowDefinition("x", activation_threshold=1.5, workforce=perfect_workforce, consolidation="weighted")
     with pytest.raises(ValueError, match="one label per row"):
         flow.review(np.array([[0.5, 0.5]]), y_true=np.array([0, 1]))
+
+
+def test_consolidation_is_required_and_checked_up_front(perfect_workforce):
+    with pytest.raises(TypeError, match="consolidation"):
+        FlowDefinition("x", activation_threshold=0.5, workforce=perfect_workforce)
+    with pytest.raises(ValueError, match="consolidation=majority_vote, or use 'weighted'"):
+        FlowDefinition("x", activation_threshold=0.5, workforce=perfect_workforce, consolidation="majority")

@@ -16,7 +16,7 @@ from course.labeling import (
 
 
 @pytest.fixture(scope="module")
-def result(digits) -> LabelingJobResult:
+def result(digits, solution, strategies) -> LabelingJobResult:
     from course.labeling import Workforce
 
     return run_labeling_job(
@@ -27,6 +27,9 @@ def result(digits) -> LabelingJobResult:
         labeling_job_name="digits",
         label_attribute_name="digit",
         class_names=digits.class_names,
+        strategy=strategies["margin"],
+        consolidation=solution["majority_vote"],
+        threshold=solution["choose_threshold"],
         initial_sample_size=180,
         batch_size=90,
         progress=False,
@@ -95,9 +98,9 @@ def test_same_seed_same_job(digits, job_kwargs):
 
 
 def test_budget_stops_the_job_and_leaves_objects_unlabeled(digits, job_kwargs, tmp_path):
+    never = {"threshold": lambda confidence, correct, *, target_accuracy: math.inf}
     result = run_labeling_job(
-        digits.records, digits.X, digits.y, **job_kwargs,
-        threshold=lambda confidence, correct, *, target_accuracy: math.inf,
+        digits.records, digits.X, digits.y, **{**job_kwargs, **never},
         max_human_labeled_object_count=300,
     )  # fmt: skip
     assert result.n_human_labeled == 300 and result.n_auto_labeled == 0
@@ -122,10 +125,8 @@ def test_injected_callables_are_used(digits, job_kwargs):
         assert target_accuracy == 0.95 and confidence.shape == correct.shape
         return 0.999
 
-    result = run_labeling_job(
-        digits.records, digits.X, digits.y, **job_kwargs,
-        strategy=first_rows, consolidation=always_first_worker, threshold=strict,
-    )  # fmt: skip
+    injected = {"strategy": first_rows, "consolidation": always_first_worker, "threshold": strict}
+    result = run_labeling_job(digits.records, digits.X, digits.y, **{**job_kwargs, **injected})
     assert seen["consolidation"] == len(seen["strategy"]) + 1
     assert seen["threshold"] == len(result.history) - 1
     assert all(shape[1] == 10 for shape in seen["strategy"])
@@ -133,11 +134,11 @@ def test_injected_callables_are_used(digits, job_kwargs):
     assert np.all(result.confidence[result.auto_labeled] >= 0.999)
 
 
-def test_weighted_consolidation_and_other_strategies_run(digits, job_kwargs):
-    for strategy in ("random", "least_confidence", "entropy"):
+def test_weighted_consolidation_and_other_strategies_run(digits, job_kwargs, strategies):
+    for name in ("random", "least_confidence", "entropy"):
+        changed = {"strategy": strategies[name], "consolidation": "weighted"}
         result = run_labeling_job(
-            digits.records, digits.X, digits.y, **job_kwargs,
-            strategy=strategy, consolidation="weighted",
+            digits.records, digits.X, digits.y, **{**job_kwargs, **changed},
             max_human_labeled_object_count=360,
         )  # fmt: skip
         assert result.n_human_labeled <= 360
@@ -155,7 +156,9 @@ def test_validation_fraction_switches_at_5000():
         ({"n_objects": MIN_OBJECTS - 1}, "at least 1,250 objects, got 1,249"),
         ({"n_objects": 0}, "no objects"),
         ({"strategy": "uncertainty"}, "unknown strategy 'uncertainty'"),
+        ({"strategy": "margin"}, r"pass your own, strategy=uncertainty_strategy\(score, select\)"),
         ({"consolidation": "mean"}, "unknown consolidation 'mean'"),
+        ({"consolidation": "majority"}, "pass your own function, consolidation=majority_vote"),
         ({"max_human_labeled_object_count": 0}, r"max_human_labeled_object_count \(0\) must be > 0"),
         ({"max_human_labeled_object_count": -5}, "must be > 0"),
         ({"max_human_labeled_object_count": 100}, r"must be >= initial_sample_size \(180\)"),
@@ -173,7 +176,28 @@ def test_bad_job_input_is_a_clear_error(digits, job_kwargs, tmp_path, change, me
         run_labeling_job(digits.records[:n], digits.X[:n], digits.y[:n], **{**job_kwargs, **change})
 
 
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"threshold": None}, "threshold must be a callable .* pass your own, threshold=choose_threshold"),
+        ({"threshold": 0.9}, "threshold must be a callable"),
+        ({"strategy": None}, "strategy must be 'random' or a callable"),
+        ({"consolidation": 2}, "consolidation must be 'weighted' or a callable"),
+    ],
+)
+def test_plug_in_of_the_wrong_type_is_a_type_error(digits, job_kwargs, change, message):
+    with pytest.raises(TypeError, match=message):
+        run_labeling_job(digits.records, digits.X, digits.y, **{**job_kwargs, **change})
+
+
+def test_decisions_have_no_default(digits, job_kwargs):
+    for name in ("strategy", "consolidation", "threshold"):
+        kwargs = {key: value for key, value in job_kwargs.items() if key != name}
+        with pytest.raises(TypeError, match=f"missing 1 required keyword-only argument: '{name}'"):
+            run_labeling_job(digits.records, digits.X, digits.y, **kwargs)
+
+
 def test_bad_strategy_output_is_a_clear_error(digits, job_kwargs):
+    first_only = {"strategy": lambda proba, n_instances: np.array([0])}
     with pytest.raises(ValueError, match="returned 1 indices; it must return exactly"):
-        run_labeling_job(digits.records, digits.X, digits.y, **job_kwargs,
-                         strategy=lambda proba, n_instances: np.array([0]))  # fmt: skip
+        run_labeling_job(digits.records, digits.X, digits.y, **{**job_kwargs, **first_only})

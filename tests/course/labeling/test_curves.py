@@ -13,10 +13,10 @@ def split(digits):
     return train_test_split(digits.X, digits.y, test_size=0.3, random_state=0, stratify=digits.y)
 
 
-def test_curve_covers_every_strategy_seed_and_step(split):
+def test_curve_covers_every_strategy_seed_and_step(split, strategies):
     X_pool, X_test, y_pool, y_test = split
-    curve = learning_curve(X_pool, y_pool, X_test, y_test, seeds=[0, 1], initial_size=20,
-                           batch_size=20, max_labels=80, progress=False)  # fmt: skip
+    curve = learning_curve(X_pool, y_pool, X_test, y_test, strategies=strategies, seeds=[0, 1],
+                           initial_size=20, batch_size=20, max_labels=80, progress=False)  # fmt: skip
     assert list(curve.columns) == ["strategy", "seed", "n_labels", "accuracy"]
     assert len(curve) == 4 * 2 * 4
     assert (
@@ -52,6 +52,7 @@ def test_labels_to_reach_takes_the_first_step_at_target():
     "kwargs, message",
     [
         ({"strategies": ["best"]}, "unknown strategy 'best'"),
+        ({"strategies": ["random", "margin"]}, "'margin' is not built in"),
         ({"initial_size": 0}, "initial_size"),
         ({"batch_size": 0}, "batch_size"),
         ({"seeds": []}, "at least one strategy and one seed"),
@@ -60,10 +61,11 @@ def test_labels_to_reach_takes_the_first_step_at_target():
 def test_bad_curve_input(split, kwargs, message):
     X_pool, X_test, y_pool, y_test = split
     with pytest.raises(ValueError, match=message):
-        learning_curve(X_pool, y_pool, X_test, y_test, progress=False, **kwargs)
+        learning_curve(X_pool, y_pool, X_test, y_test, progress=False, **{"strategies": ["random"], **kwargs})
 
 
 def test_empty_pool(split):
     _, X_test, _, y_test = split
     with pytest.raises(ValueError, match="pool is empty"):
-        learning_curve(np.zeros((0, 64)), np.zeros(0, int), X_test, y_test, progress=False)
+        learning_curve(np.zeros((0, 64)), np.zeros(0, int), X_test, y_test, strategies=["random"],
+                       progress=False)  # fmt: skip

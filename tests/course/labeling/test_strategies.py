@@ -4,21 +4,18 @@ import numpy as np
 import pytest
 
 from course.labeling import STRATEGY_NAMES, select_batch, uncertainty_strategy
-from course.labeling.strategies import _resolve_strategy
+from course.labeling.strategies import resolve_strategy
 
 PROBA = np.array([[0.5, 0.5], [0.9, 0.1], [0.6, 0.4], [1.0, 0.0]])
 
 
-@pytest.mark.parametrize(
-    "name, expected",
-    [("least_confidence", [0, 2]), ("margin", [0, 2]), ("entropy", [0, 2])],
-)
-def test_uncertainty_strategies_pick_the_most_uncertain(name, expected):
-    np.testing.assert_array_equal(select_batch(_resolve_strategy(name), PROBA, 2), expected)
+@pytest.mark.parametrize("name", ["least_confidence", "margin", "entropy"])
+def test_solution_uncertainty_strategies_pick_the_most_uncertain(strategies, name):
+    np.testing.assert_array_equal(select_batch(strategies[name], PROBA, 2), [0, 2])
 
 
 def test_random_strategy_is_seeded_and_valid():
-    picks = [select_batch(_resolve_strategy("random", seed=4), PROBA, 3) for _ in range(2)]
+    picks = [select_batch(resolve_strategy("random", seed=4), PROBA, 3) for _ in range(2)]
     np.testing.assert_array_equal(picks[0], picks[1])
     assert len(set(picks[0].tolist())) == 3
 
@@ -35,9 +32,22 @@ def test_student_functions_compose_into_a_strategy():
 
 
 def test_names_are_listed():
-    assert STRATEGY_NAMES == ("random", "least_confidence", "margin", "entropy")
-    with pytest.raises(ValueError, match="unknown strategy 'max'; use one of 'random'"):
-        _resolve_strategy("max")
+    assert STRATEGY_NAMES == ("random",)
+    with pytest.raises(ValueError, match="unknown strategy 'max'; use 'random', or pass a callable"):
+        resolve_strategy("max")
+
+
+@pytest.mark.parametrize("name", ["least_confidence", "margin", "entropy"])
+def test_graded_strategies_are_not_built_in_and_say_what_to_pass(name):
+    with pytest.raises(
+        ValueError, match=rf"'{name}' is not built in: .*strategy=uncertainty_strategy\(score, select\)"
+    ):
+        resolve_strategy(name)
+
+
+def test_strategy_of_another_type_is_a_type_error():
+    with pytest.raises(TypeError, match="'random' or a callable strategy"):
+        resolve_strategy(None)
 
 
 @pytest.mark.parametrize(
@@ -49,7 +59,12 @@ def test_names_are_listed():
         (lambda p, n: np.array([0, 9]), 2, PROBA, "outside the pool"),
         (lambda p, n: np.array([1, 1]), 2, PROBA, "same index twice"),
         (lambda p, n: np.array([0.0, 1.0]), 2, PROBA, "integer indices"),
-        ("entropy", 2, PROBA, "must be a callable"),
+        ("random", 2, PROBA, "must be a callable"),
+        (lambda p, n: np.arange(n), 1, np.array([0.5, 0.5]), "2-D"),
+        (lambda p, n: np.arange(n), 1, np.array([[0.5, 0.6]]), "sum to 1"),
+        (lambda p, n: np.arange(n), 1, np.array([[1.5, -0.5]]), "non-negative"),
+        (lambda p, n: np.arange(n), 1, np.array([[np.nan, 1.0]]), "finite"),
+        (lambda p, n: np.arange(n), 1, np.zeros((2, 0)), "no class columns"),
     ],
 )
 def test_bad_strategy_use(strategy, n, proba, message):

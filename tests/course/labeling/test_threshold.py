@@ -1,4 +1,4 @@
-"""Reference auto-labeling threshold against a brute-force oracle."""
+"""The solution's auto-labeling threshold (assignment 01) against a brute-force oracle."""
 
 import math
 
@@ -7,8 +7,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-
-from course.labeling import _reference
 
 
 def brute_force_threshold(confidence, correct, target):
@@ -19,37 +17,38 @@ def brute_force_threshold(confidence, correct, target):
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.integers(1, 40).flatmap(
+    case=st.integers(1, 40).flatmap(
         lambda n: st.tuples(
             arrays(float, n, elements=st.sampled_from([0.3, 0.5, 0.7, 0.9, 0.95, 1.0])),
             arrays(bool, n),
         )
     ),
-    st.sampled_from([0.5, 0.8, 0.9, 0.95, 1.0]),
+    target=st.sampled_from([0.5, 0.8, 0.9, 0.95, 1.0]),
 )
-def test_threshold_matches_brute_force(case, target):
+def test_threshold_matches_brute_force(solution, case, target):
     confidence, correct = case
-    chosen = _reference.choose_threshold(confidence, correct, target_accuracy=target)
+    chosen = solution["choose_threshold"](confidence, correct, target_accuracy=target)
     assert type(chosen) is float
     assert chosen == brute_force_threshold(confidence, correct, target)
 
 
-def test_all_correct_auto_labels_everything():
+def test_all_correct_auto_labels_everything(solution):
     confidence = np.array([0.4, 0.9, 0.6])
-    assert _reference.choose_threshold(confidence, np.ones(3, bool)) == 0.4
+    assert solution["choose_threshold"](confidence, np.ones(3, bool)) == 0.4
 
 
-def test_no_threshold_meets_target_returns_inf():
+def test_no_threshold_meets_target_returns_inf(solution):
     confidence = np.array([0.99, 0.9, 0.6])
     correct = np.array([False, True, True])
-    assert _reference.choose_threshold(confidence, correct) == math.inf
+    assert solution["choose_threshold"](confidence, correct) == math.inf
 
 
-def test_equal_confidences_are_taken_together():
+def test_equal_confidences_are_taken_together(solution):
+    choose_threshold = solution["choose_threshold"]
     confidence = np.array([0.9, 0.9, 0.8])
     correct = np.array([True, False, True])
-    assert _reference.choose_threshold(confidence, correct, target_accuracy=0.6) == 0.8
-    assert _reference.choose_threshold(confidence, correct, target_accuracy=0.7) == math.inf
+    assert choose_threshold(confidence, correct, target_accuracy=0.6) == 0.8
+    assert choose_threshold(confidence, correct, target_accuracy=0.7) == math.inf
 
 
 @pytest.mark.parametrize(
@@ -61,6 +60,6 @@ def test_equal_confidences_are_taken_together():
         (np.array([0.5]), np.array([True]), 1.5, "target_accuracy"),
     ],
 )
-def test_threshold_errors(confidence, correct, target, message):
+def test_threshold_errors(solution, confidence, correct, target, message):
     with pytest.raises(ValueError, match=message):
-        _reference.choose_threshold(confidence, correct, target_accuracy=target)
+        solution["choose_threshold"](confidence, correct, target_accuracy=target)
