@@ -73,6 +73,8 @@ class StudentSideGone(BaseException):
 class TestTimeout(BaseException):
     """A test cell (its own code, or student code it called) ran out of time."""
 
+    __test__ = False  # not a pytest test class
+
 
 class StudentError(Exception):
     """An exception of student code that has no built-in counterpart."""
@@ -306,6 +308,8 @@ class PausedAlarm:
 
 class TestNamespace(dict):
     """The globals of test cells: the trusted setup, then builtins, then the student's side."""
+
+    __test__ = False  # not a pytest test class
 
     context: TestContext | None = None
 

@@ -1,0 +1,91 @@
+"""The trusted side's pieces: exceptions from student code, write-back, and what feedback may say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autograder.trusted import (
+    StudentError,
+    TestNamespace,
+    TestTimeout,
+    feedback_message,
+    hidden_lines,
+    student_exception,
+    visible_statement,
+    write_back,
+)
+
+SOURCE = '''"""doc."""
+check_equal(f(1), 2)
+for x in [1, 2]:
+    check_equal(
+        f(x), x + 1
+    )
+### BEGIN HIDDEN TESTS
+check_equal(f(-5), -4)
+### END HIDDEN TESTS'''
+
+
+def test_builtin_exceptions_arrive_as_themselves():
+    error = student_exception({"name": "MyError", "types": ["ValueError", "Exception"], "message": "bad"})
+    assert type(error) is ValueError and str(error) == "bad" and error.from_student
+
+
+def test_unknown_exceptions_arrive_as_student_errors():
+    error = student_exception({"name": "Weird", "types": ["BaseException"], "message": "x"})
+    assert type(error) is StudentError
+    assert type(student_exception({"name": "SystemExit", "types": ["SystemExit"]})) is StudentError
+
+
+def test_a_time_out_cannot_be_caught_as_an_exception():
+    error = student_exception({"name": "CellTimeoutError", "types": []})
+    assert isinstance(error, TestTimeout) and not isinstance(error, Exception)
+
+
+@pytest.mark.parametrize("garbage", [None, 3, {"types": "ValueError"}, {"types": [1, None]}])
+def test_malformed_errors_still_become_exceptions(garbage):
+    assert isinstance(student_exception(garbage), Exception)
+
+
+def test_write_back_reflects_in_place_changes():
+    array, items, table = np.zeros(3), [1, [2], np.ones(2)], {"a": [1]}
+    write_back([array, items, table], [np.array([1.0, 0, 0]), [9, [8], np.zeros(2)], {"a": [1, 2], "b": 3}])
+    assert array.tolist() == [1.0, 0, 0]
+    assert items[0] == 9 and items[1] == [8] and items[2].tolist() == [0, 0]
+    assert table == {"a": [1, 2], "b": 3}
+    frame = pd.DataFrame({"x": [1, 2]})
+    write_back([frame], [pd.DataFrame({"x": [1, 2], "y": [3, 4]})])
+    assert list(frame.columns) == ["x", "y"]
+
+
+def test_hidden_lines_are_between_the_markers():
+    assert hidden_lines(SOURCE) == {8}
+
+
+def test_visible_statement_is_the_whole_statement():
+    assert visible_statement(SOURCE, 2, hidden_lines(SOURCE)) == "check_equal(f(1), 2)"
+    assert visible_statement(SOURCE, 4, hidden_lines(SOURCE)) == "check_equal( f(x), x + 1 )"
+    assert visible_statement(SOURCE, 8, hidden_lines(SOURCE)) == ""
+
+
+def test_feedback_never_carries_the_exception_message():
+    hidden = hidden_lines(SOURCE)
+    error = ValueError("inputs were -5, -5")
+    error.from_student = True
+    assert (
+        feedback_message(error, SOURCE, 2, hidden) == "your code raised ValueError at: check_equal(f(1), 2)"
+    )
+    assert feedback_message(error, SOURCE, 8, hidden) == "your code raised ValueError in a hidden test"
+    check = AssertionError("got -4.0001, which is not the expected value")
+    assert feedback_message(check, SOURCE, 8, hidden) == "a hidden test failed (AssertionError)"
+    assert feedback_message(check, SOURCE, 2, hidden) == "AssertionError at: check_equal(f(1), 2)"
+
+
+def test_the_namespace_falls_back_to_builtins_not_the_student():
+    namespace = TestNamespace(x=1)
+    exec("y = len([x, x])", namespace)
+    assert namespace["y"] == 2
+    with pytest.raises(NameError, match="'nope' is not defined"):
+        exec("nope", namespace)
