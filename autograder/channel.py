@@ -69,11 +69,7 @@ class ChannelTimeout(TimeoutError):
 
 
 def _refuse(value: Any) -> NotData:
-    kind = type(value)
-    name = (
-        kind.__name__ if kind.__module__ in ("builtins", "__main__") else f"{kind.__module__}.{kind.__name__}"
-    )
-    return NotData(f"a {name} cannot cross to the tests: use plain data ({ALLOWED})")
+    return NotData(f"a {type(value).__name__} cannot cross to the tests: use plain data ({ALLOWED})")
 
 
 def encode(value: Any) -> tuple[Any, list[bytes]]:
@@ -322,6 +318,10 @@ class Reader:
             message = json.loads(self._read(n, deadline))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise ValueError("malformed message: not JSON") from None
+        except RecursionError:  # JSON nested deeper than the decoder's stack
+            raise ValueError("malformed message: nested too deep") from None
+        except MemoryError:  # e.g. millions of tiny items, over the reader's memory limit
+            raise ValueError("malformed message: too large to decode") from None
         if type(message) is not dict or type(message.get("nbuffers")) is not int:
             raise ValueError("malformed message")
         buffers = []

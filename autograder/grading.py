@@ -156,6 +156,10 @@ def prepare_notebook(
     except Exception as error:  # nbformat raises several unrelated types for bad files
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return None, [f"{name} is not a valid notebook ({first[:200]}); it was scored 0"]
+    for index, cell in enumerate(nb.cells):  # nbformat accepts any JSON here; everything below needs this
+        meta = cell.metadata.get("nbgrader", {})
+        if not isinstance(meta, dict) or not isinstance(meta.get("grade_id", ""), str):
+            return None, [f"{name}: nbgrader metadata is damaged (cell {index}); it was scored 0"]
     reasons = []
     seen = {}
     for cell in nb.cells:

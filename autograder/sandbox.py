@@ -24,6 +24,7 @@ running as root, ``RLIMIT_NPROC`` otherwise) and output size.
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import shutil
@@ -108,14 +109,36 @@ def _readonly_roots() -> list[Path]:
     return sorted(roots)
 
 
-def bubblewrap_argv(workdir: Path) -> list[str]:
-    """bwrap's arguments for a sandbox whose only writable folder is ``workdir``.
+@functools.cache
+def tmpfs_size_supported() -> bool:
+    """Whether bwrap can cap a tmpfs's size (``--size``: bubblewrap 0.7 or later, not setuid)."""
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        return False
+    probe = subprocess.run(
+        [bwrap, "--ro-bind", "/", "/", "--size", str(1 << 20), "--tmpfs", "/tmp", "--unshare-all", "true"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+def bubblewrap_argv(workdir: Path, size_mb: int = 256, files: dict[str, int] | None = None) -> list[str]:
+    """bwrap's arguments for a sandbox that can write only to ``workdir``, ``/tmp`` and ``/dev/shm``.
+
+    The root and ``/dev`` (memory-backed) are read-only. Where bwrap can cap a
+    tmpfs, ``/tmp`` and ``/dev/shm`` hold at most ``size_mb`` each and, when
+    ``files`` (path in ``workdir`` -> readable file descriptor) is given,
+    ``workdir`` is a tmpfs of ``size_mb`` plus the files, which are copied in:
+    files written in the sandbox cost the machine at most that much memory or
+    disk. Otherwise ``workdir`` is bound from the grader's disk.
 
     The private ``/tmp`` is mounted first, so a course or virtualenv that lives
     under ``/tmp`` is still bound on top of it.
     """
+    sized = tmpfs_size_supported()
+    cap = ["--size", str(size_mb << 20)] if sized else []
     argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev", *cap, "--tmpfs", "/dev/shm", *cap, "--tmpfs", "/tmp"]
     for root in _readonly_roots():
         argv += ["--ro-bind", str(root), str(root)]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -124,7 +147,15 @@ def bubblewrap_argv(workdir: Path) -> list[str]:
             argv += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             argv += ["--ro-bind", str(path), str(path)]
-    argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--hostname", "sandbox"]
+    if sized and files is not None:
+        data = sum(os.fstat(fd).st_size for fd in files.values())
+        argv += ["--size", str((size_mb << 20) + data), "--tmpfs", str(workdir)]
+        for path, fd in sorted(files.items()):
+            argv += ["--file", str(fd), str(workdir / path)]
+    else:
+        argv += ["--bind", str(workdir), str(workdir)]
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
+    argv += ["--chdir", str(workdir), "--hostname", "sandbox"]
     return argv + ["--"]
 
 
@@ -184,14 +215,23 @@ class PidsCgroup:
 
 def agent_command(
     isolation: str, workdir: str, limits: dict, cgroup: PidsCgroup
-) -> tuple[list[str], dict[str, str], Callable[[], None]]:
-    """argv, environment and pre-exec hook that start the student's side in ``workdir``."""
+) -> tuple[list[str], dict[str, str], Callable[[], None], list[int]]:
+    """argv, environment, pre-exec hook and file descriptors to pass that start the student's side.
+
+    The caller closes the file descriptors (the data files in ``workdir``, which
+    bwrap copies into the sandbox) once the process has started.
+    """
     argv = [sys.executable, "-m", "autograder.agent"]
+    fds: list[int] = []
     if isolation == "bubblewrap":
-        argv = bubblewrap_argv(Path(workdir)) + argv
+        files = None
+        if tmpfs_size_supported():
+            paths = sorted(p for p in Path(workdir).rglob("*") if p.is_file())
+            files = {str(p.relative_to(workdir)): os.open(p, os.O_RDONLY) for p in paths}
+            fds = list(files.values())
+        argv = bubblewrap_argv(Path(workdir), limits["max_file_mb"], files) + argv
 
     def preexec() -> None:
-        open("/tmp/tdebug.log", "a").write(f"preexec {time.time():.3f}\n")
         memory = limits["memory_mb"] * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         size = limits["max_file_mb"] * 1024 * 1024
@@ -202,7 +242,7 @@ def agent_command(
             resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
         cgroup.add()
 
-    return argv, environment(workdir), preexec
+    return argv, environment(workdir), preexec, fds
 
 
 @dataclass(frozen=True)
@@ -326,6 +366,12 @@ class TestServer:
                     except (ProcessLookupError, PermissionError):
                         pass
             except (ChannelClosed, ValueError, OSError):
-                run.crashed = f"the grader's test process stopped unexpectedly: {self._log_tail()[-300:]}"
+                # The log is the whole batch's: it goes to the instructor's terminal, not into a student's reason.
+                print(
+                    f"autograder: the test process stopped unexpectedly:\n{self._log_tail()}", file=sys.stderr
+                )
+                run.crashed = (
+                    "the grader's test process stopped unexpectedly (the instructor's log has the details)"
+                )
         run.seconds = time.monotonic() - started
         return run

@@ -30,6 +30,7 @@ import builtins
 import io
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -52,7 +53,7 @@ from .channel import (
     encode,
     send,
 )
-from .sandbox import PidsCgroup, agent_command
+from .sandbox import PidsCgroup, agent_command, tmpfs_size_supported
 
 #: Seconds a student cell or call gets after its time limit to answer an interrupt.
 INTERRUPT_GRACE_SECONDS = 5.0
@@ -60,6 +61,9 @@ INTERRUPT_GRACE_SECONDS = 5.0
 MESSAGE_CHARS = 500
 HIDDEN_BEGIN = re.compile(r"^\s*### BEGIN HIDDEN TESTS\s*$")
 HIDDEN_END = re.compile(r"^\s*### END HIDDEN TESTS\s*$")
+#: The reason given when the student's side answers with malformed data. Never the decoder's
+#: message: it quotes the answer, which may carry what student code recorded (a hidden test's inputs).
+BAD_DATA = "the student's process broke the grading protocol (its answer was not valid data)"
 
 
 class StudentSideGone(BaseException):
@@ -86,18 +90,25 @@ class StudentError(Exception):
 class StudentSide:
     """The sandboxed agent process and the requests the tests make of it."""
 
-    def __init__(self, argv: list[str], *, cwd: str, env: dict, preexec, stderr, limits: dict) -> None:
+    def __init__(
+        self, argv: list[str], *, cwd: str, env: dict, preexec, stderr, limits: dict, pass_fds=()
+    ) -> None:
         self.limits = limits
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            start_new_session=True,
-            preexec_fn=preexec,
-        )
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                start_new_session=True,
+                preexec_fn=preexec,
+                pass_fds=pass_fds,
+            )
+        finally:
+            for fd in pass_fds:
+                os.close(fd)
         self.reader = Reader(self.proc.stdout.fileno())
         self.gone: str | None = None
 
@@ -241,8 +252,8 @@ class StudentFunction:
             raise student_exception(reply["error"])
         try:
             result, (args_after, kwargs_after) = decode(reply.get("value"), out)
-        except (ValueError, TypeError) as error:
-            self._context.student.kill(f"the student's process broke the grading protocol ({error})")
+        except (ValueError, TypeError):  # the error's text may quote the answer: it stays out of reasons
+            self._context.student.kill(BAD_DATA)
         write_back(list(args), args_after)
         write_back(kwargs, kwargs_after)
         return result
@@ -280,8 +291,8 @@ class TestContext:
         if kind == "value":
             try:
                 return decode(reply.get("value"), out)
-            except (ValueError, TypeError) as error:
-                self.student.kill(f"the student's process broke the grading protocol ({error})")
+            except (ValueError, TypeError):
+                self.student.kill(BAD_DATA)
         if "error" in reply:
             message = _text(reply["error"].get("message") if type(reply["error"]) is dict else None)
             raise TypeError(f"{name}: {message}" if message else f"{name} cannot cross to the tests")
@@ -500,7 +511,8 @@ def clean_outputs(outputs: Any, limit: int) -> list[dict]:
             size = len(item["evalue"]) + sum(map(len, item["traceback"]))
         else:
             continue
-        if size > room or (kind == "stream" and len(output.get("text") or "") > len(item["text"])):
+        cut = kind == "stream" and type(output.get("text")) is str and len(output["text"]) > len(item["text"])
+        if size > room or cut:
             if kind == "stream" and item["text"]:
                 clean.append(item)
             clean.append({"output_type": "stream", "name": "stdout", "text": "[output truncated]\n"})
@@ -530,8 +542,10 @@ class Grading:
         self.limits = spec["limits"]
 
     def start_student(self, workdir: str, stderr, cgroup) -> StudentSide:
-        argv, env, preexec = agent_command(self.spec["isolation"], workdir, self.limits, cgroup)
-        return StudentSide(argv, cwd=workdir, env=env, preexec=preexec, stderr=stderr, limits=self.limits)
+        argv, env, preexec, fds = agent_command(self.spec["isolation"], workdir, self.limits, cgroup)
+        return StudentSide(
+            argv, cwd=workdir, env=env, preexec=preexec, stderr=stderr, limits=self.limits, pass_fds=fds
+        )
 
     def run(self, job: dict) -> None:
         deadline = time.monotonic() + self.limits["notebook_timeout"]
@@ -656,6 +670,25 @@ def run_setup(notebooks: dict) -> dict[str, TestNamespace]:
     return namespaces
 
 
+def limit_memory(memory_mb: int) -> None:
+    """Cap this process's address space at its present size plus ``memory_mb``.
+
+    A child decodes what the student's side sends, and JSON made of many small
+    items takes some 25 times its size once decoded: without a cap, one frame
+    under the size limit could cost the grader gigabytes for each submission.
+    """
+    try:
+        with open("/proc/self/statm") as f:
+            size = int(f.read().split()[0]) * resource.getpagesize()
+    except OSError:
+        return
+    limit = size + memory_mb * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def serve(path: str) -> int:
     spec, files_list = Reader(0).recv()
     files = dict(zip(spec.pop("files"), files_list, strict=True))
@@ -668,6 +701,8 @@ def serve(path: str) -> int:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
+    if spec["isolation"] == "bubblewrap":
+        tmpfs_size_supported()  # probed once here, not in every child
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     send(out, {"ready": True})
     import select
@@ -682,6 +717,7 @@ def serve(path: str) -> int:
                 listener.close()
                 os.setsid()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                limit_memory(spec["limits"]["memory_mb"])
                 code = 1
                 try:
                     code = handle(conn, spec, namespaces, files)
