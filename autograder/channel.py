@@ -37,6 +37,7 @@ import math
 import os
 import select
 import struct
+import sys
 import time
 from typing import Any, BinaryIO
 
@@ -122,8 +123,6 @@ def _encode(value: Any, buffers: list[bytes], depth: int) -> Any:
 
 
 def _pandas_header(value: Any, buffers: list[bytes], depth: int) -> dict | None:
-    import sys
-
     pd = sys.modules.get("pandas")  # pandas objects exist only if pandas was imported
     if pd is None or type(value) not in (pd.DataFrame, pd.Series):
         return None

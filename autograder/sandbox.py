@@ -213,23 +213,39 @@ class PidsCgroup:
                 time.sleep(0.05)
 
 
+def kill_group(pid: int) -> None:
+    """SIGKILL a process group (started with ``start_new_session``), if it is still there."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def agent_command(
-    isolation: str, workdir: str, limits: dict, cgroup: PidsCgroup
+    isolation: str, workdir: str, limits: dict, cgroup: PidsCgroup, files: dict[str, bytes]
 ) -> tuple[list[str], dict[str, str], Callable[[], None], list[int]]:
     """argv, environment, pre-exec hook and file descriptors to pass that start the student's side.
 
-    The caller closes the file descriptors (the data files in ``workdir``, which
-    bwrap copies into the sandbox) once the process has started.
+    The assignment's data ``files`` reach the sandbox from memory (bwrap copies
+    them into its size-capped working folder) where bwrap can cap a tmpfs;
+    otherwise they are written to ``workdir``, which is then bound. The caller
+    closes the file descriptors once the process has started.
     """
     argv = [sys.executable, "-m", "autograder.agent"]
-    fds: list[int] = []
-    if isolation == "bubblewrap":
-        files = None
-        if tmpfs_size_supported():
-            paths = sorted(p for p in Path(workdir).rglob("*") if p.is_file())
-            files = {str(p.relative_to(workdir)): os.open(p, os.O_RDONLY) for p in paths}
-            fds = list(files.values())
-        argv = bubblewrap_argv(Path(workdir), limits["max_file_mb"], files) + argv
+    fds: dict[str, int] = {}
+    if isolation == "bubblewrap" and tmpfs_size_supported():
+        for path, data in files.items():
+            fds[path] = os.memfd_create(path.replace("/", "_"))
+            os.write(fds[path], data)
+            os.lseek(fds[path], 0, os.SEEK_SET)
+        argv = bubblewrap_argv(Path(workdir), limits["max_file_mb"], fds) + argv
+    else:
+        for path, data in files.items():
+            target = Path(workdir) / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        if isolation == "bubblewrap":
+            argv = bubblewrap_argv(Path(workdir)) + argv
 
     def preexec() -> None:
         memory = limits["memory_mb"] * 1024 * 1024
@@ -242,7 +258,7 @@ def agent_command(
             resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
         cgroup.add()
 
-    return argv, environment(workdir), preexec, fds
+    return argv, environment(workdir), preexec, list(fds.values())
 
 
 @dataclass(frozen=True)
@@ -324,10 +340,7 @@ class TestServer:
             self.proc.wait(timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(self.proc.pid)
         self.proc.wait()
         self.proc.stdout.close()
         self._log.close()
@@ -361,10 +374,7 @@ class TestServer:
             except ChannelTimeout:
                 run.killed = True
                 if pid is not None:
-                    try:
-                        os.killpg(pid, signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError):
-                        pass
+                    kill_group(pid)
             except (ChannelClosed, ValueError, OSError):
                 # The log is the whole batch's: it goes to the instructor's terminal, not into a student's reason.
                 print(

@@ -31,6 +31,7 @@ import io
 import os
 import re
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -53,7 +54,7 @@ from .channel import (
     encode,
     send,
 )
-from .sandbox import PidsCgroup, agent_command, tmpfs_size_supported
+from .sandbox import PidsCgroup, agent_command, kill_group, tmpfs_size_supported
 
 #: Seconds a student cell or call gets after its time limit to answer an interrupt.
 INTERRUPT_GRACE_SECONDS = 5.0
@@ -132,10 +133,7 @@ class StudentSide:
 
     def kill(self, reason: str) -> None:
         self.gone = self.gone or reason
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(self.proc.pid)
         self.proc.wait()
         raise StudentSideGone(self.gone)
 
@@ -145,10 +143,7 @@ class StudentSide:
                 stream.close()
             except OSError:
                 pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(self.proc.pid)
         self.proc.wait()
 
 
@@ -195,30 +190,30 @@ def write_back(original: Any, new: Any) -> None:
         if original.shape == new.shape and original.dtype == new.dtype and original.flags.writeable:
             if not np.array_equal(original, new, equal_nan=original.dtype.kind in "fc"):
                 original[...] = new
+    elif kind is list and len(original) == len(new):
+        for i, (a, b) in enumerate(zip(original, new, strict=True)):
+            _write_item(original, i, a, b)
     elif kind is list:
-        if len(original) == len(new):
-            for i, (a, b) in enumerate(zip(original, new, strict=True)):
-                if type(a) in (list, dict, np.ndarray) or _is_frame(a):
-                    write_back(a, b)
-                else:
-                    original[i] = b
-        else:
-            original[:] = new
+        original[:] = new
+    elif kind is dict and original.keys() == new.keys():
+        for key in original:
+            _write_item(original, key, original[key], new[key])
     elif kind is dict:
-        if original.keys() == new.keys():
-            for key in original:
-                if type(original[key]) in (list, dict, np.ndarray) or _is_frame(original[key]):
-                    write_back(original[key], new[key])
-                else:
-                    original[key] = new[key]
-        else:
-            original.clear()
-            original.update(new)
+        original.clear()
+        original.update(new)
     elif kind is tuple and len(original) == len(new):
         for a, b in zip(original, new, strict=True):
             write_back(a, b)
     elif _is_frame(original) and not original.equals(new):
         original.__init__(new.copy())
+
+
+def _write_item(container: Any, key: Any, old: Any, new: Any) -> None:
+    """Update a mutable item in place (the tests may hold it too); replace anything else."""
+    if type(old) in (list, dict, np.ndarray) or _is_frame(old):
+        write_back(old, new)
+    else:
+        container[key] = new
 
 
 def _is_frame(value: Any) -> bool:
@@ -542,7 +537,9 @@ class Grading:
         self.limits = spec["limits"]
 
     def start_student(self, workdir: str, stderr, cgroup) -> StudentSide:
-        argv, env, preexec, fds = agent_command(self.spec["isolation"], workdir, self.limits, cgroup)
+        argv, env, preexec, fds = agent_command(
+            self.spec["isolation"], workdir, self.limits, cgroup, self.files
+        )
         return StudentSide(
             argv, cwd=workdir, env=env, preexec=preexec, stderr=stderr, limits=self.limits, pass_fds=fds
         )
@@ -558,93 +555,80 @@ class Grading:
         self.emit({"event": "done"})
 
     def notebook(self, name: str, cells: list[dict], deadline: float) -> None:
-        trusted = self.spec["notebooks"][name]
-        namespace = self.namespaces[name]
-        limits = self.limits
-        cell_timeout, max_chars = limits["cell_timeout"], limits["max_output_chars"]
         tmp = tempfile.mkdtemp(prefix="autograder-")
         workdir = os.path.join(tmp, "submission")
         os.mkdir(workdir)
-        for path, data in self.files.items():
-            target = os.path.join(workdir, path)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, "wb") as f:
-                f.write(data)
-        stopped: str | None = None
         stderr = open(os.path.join(tmp, "agent-stderr.txt"), "wb")
-        cgroup = PidsCgroup(limits["max_processes"])
+        cgroup = PidsCgroup(self.limits["max_processes"])
         student = self.start_student(workdir, stderr, cgroup)
+        stopped: str | None = None
         try:
             for cell in cells:
-                index, kind = cell["index"], cell["kind"]
-                event = {"event": "cell", "notebook": name, "index": index}
+                event = {"event": "cell", "notebook": name, "index": cell["index"]}
                 if stopped is not None:
-                    if kind == "test":
-                        event["test"] = Outcome(False, f"not run: {stopped}", "NotRun").to_json()
-                    self.emit({**event, "outputs": [not_run(f"not run: {stopped}")]})
-                    continue
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    stopped = "the notebook exceeded its time limit"
-                    student.close()
-                    self.emit({"event": "stopped", "notebook": name, "index": index, "reason": stopped})
-                    if kind == "test":
-                        event["test"] = Outcome(False, f"not run: {stopped}", "NotRun").to_json()
-                    self.emit({**event, "outputs": [not_run(f"stopped: {stopped}")]})
+                    self.emit(_not_run_event(event, cell, f"not run: {stopped}"))
                     continue
                 try:
-                    if kind == "test":
-                        context = TestContext(student, max_chars)
-                        outcome, outputs = run_test(
-                            cell["grade_id"],
-                            trusted["tests"][cell["grade_id"]],
-                            namespace,
-                            context,
-                            cell_timeout=min(cell_timeout, left),
-                            max_output_chars=max_chars,
-                        )
-                        test = {**outcome.to_json(), "student_names": context.names}
-                        self.emit({**event, "outputs": outputs, "test": test})
-                    else:
-                        source = trusted["setup"][cell["grade_id"]] if kind == "setup" else cell["source"]
-                        timeout = min(cell_timeout, left)
-                        reply, _ = student.request(
-                            {
-                                "op": "run",
-                                "source": source,
-                                "timeout": timeout,
-                                "max_output_chars": max_chars,
-                            },
-                            [],
-                            timeout=timeout,
-                            late=(
-                                "the notebook exceeded its time limit"
-                                if left < cell_timeout
-                                else f"a cell ran past its {cell_timeout:g} s limit and ignored the interrupt"
-                            ),
-                        )
-                        outputs = clean_outputs(reply.get("outputs"), max_chars)
-                        self.emit({**event, "outputs": outputs})
-                        if any(o.get("ename") == "CellTimeoutError" for o in outputs):
-                            if left < cell_timeout:
-                                stopped = "the notebook exceeded its time limit"
-                                student.close()
-                                self.emit(
-                                    {"event": "stopped", "notebook": name, "index": index, "reason": stopped}
-                                )
-                            else:
-                                self.emit({"event": "timed_out", "notebook": name, "index": index})
+                    if deadline - time.monotonic() <= 0:
+                        raise StudentSideGone("the notebook exceeded its time limit")
+                    self.cell(name, cell, event, student, deadline)
                 except StudentSideGone as gone:
                     stopped = gone.reason
-                    self.emit({"event": "stopped", "notebook": name, "index": index, "reason": stopped})
-                    if kind == "test":
-                        event["test"] = Outcome(False, f"stopped: {stopped}", "NotRun").to_json()
-                    self.emit({**event, "outputs": [not_run(f"stopped: {stopped}")]})
+                    student.close()
+                    self.emit(
+                        {"event": "stopped", "notebook": name, "index": cell["index"], "reason": stopped}
+                    )
+                    if "outputs" not in event:
+                        self.emit(_not_run_event(event, cell, f"stopped: {stopped}"))
         finally:
             student.close()
             cgroup.remove()
             stderr.close()
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def cell(self, name: str, cell: dict, event: dict, student: StudentSide, deadline: float) -> None:
+        """Run one cell on its side and report it; ``StudentSideGone`` when grading must stop."""
+        trusted = self.spec["notebooks"][name]
+        cell_timeout, max_chars = self.limits["cell_timeout"], self.limits["max_output_chars"]
+        left = deadline - time.monotonic()
+        timeout = min(cell_timeout, left)
+        out_of_time = "the notebook exceeded its time limit"
+        if cell["kind"] == "test":
+            context = TestContext(student, max_chars)
+            outcome, outputs = run_test(
+                cell["grade_id"],
+                trusted["tests"][cell["grade_id"]],
+                self.namespaces[name],
+                context,
+                cell_timeout=timeout,
+                max_output_chars=max_chars,
+            )
+            event.update(outputs=outputs, test={**outcome.to_json(), "student_names": context.names})
+            self.emit(event)
+            return
+        source = trusted["setup"][cell["grade_id"]] if cell["kind"] == "setup" else cell["source"]
+        reply, _ = student.request(
+            {"op": "run", "source": source, "timeout": timeout, "max_output_chars": max_chars},
+            [],
+            timeout=timeout,
+            late=out_of_time
+            if left < cell_timeout
+            else f"a cell ran past its {cell_timeout:g} s limit and ignored the interrupt",
+        )
+        event["outputs"] = clean_outputs(reply.get("outputs"), max_chars)
+        self.emit(event)
+        if any(o.get("ename") == "CellTimeoutError" for o in event["outputs"]):
+            if left < cell_timeout:
+                raise StudentSideGone(out_of_time)
+            self.emit({"event": "timed_out", "notebook": name, "index": cell["index"]})
+
+
+def _not_run_event(event: dict, cell: dict, reason: str) -> dict:
+    """A cell that did not run (and, for a test, its outcome)."""
+    out = {**event, "outputs": [not_run(reason)]}
+    if cell["kind"] == "test":
+        out["test"] = Outcome(False, reason, "NotRun").to_json()
+    return out
 
 
 # The test server -------------------------------------------------------------------------------
@@ -705,8 +689,6 @@ def serve(path: str) -> int:
         tmpfs_size_supported()  # probed once here, not in every child
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     send(out, {"ready": True})
-    import select
-
     while True:
         readable, _, _ = select.select([listener, 0], [], [])
         if 0 in readable and not os.read(0, 1 << 16):
