@@ -104,7 +104,9 @@ class CaptureWriter:
         for variant, lines in list(self.buffers.items()):
             if lines:
                 self.buffers[variant] = []
-                uri = capture_key(self.config.destination_s3_uri, self.endpoint_name, variant, datetime.now(UTC))
+                uri = capture_key(
+                    self.config.destination_s3_uri, self.endpoint_name, variant, datetime.now(UTC)
+                )
                 self.s3.put_object(uri, "\n".join(lines) + "\n")
                 written += len(lines)
         return written
@@ -136,7 +138,11 @@ class EndpointState:
         self.serverless = None
         self.async_queue = None
         capture = config.get("data_capture")
-        self.capture = CaptureWriter(DataCaptureConfig(**capture), self.name, self.s3, config.get("seed")) if capture else None
+        self.capture = (
+            CaptureWriter(DataCaptureConfig(**capture), self.name, self.s3, config.get("seed"))
+            if capture
+            else None
+        )
 
     def load(self) -> None:
         """Load every variant's model (``model_fn``), or start the worker pools."""
@@ -150,16 +156,22 @@ class EndpointState:
         if kind == "serverless":
             from course.inference._workers import ServerlessPool
 
-            self.serverless = ServerlessPool(self.config["serverless"], self.config["variants"][0]["model_dir"])
+            self.serverless = ServerlessPool(
+                self.config["serverless"], self.config["variants"][0]["model_dir"]
+            )
         if kind == "async":
             from course.inference._workers import AsyncQueue
 
-            self.async_queue = AsyncQueue(self.config["async"], self.config["variants"][0]["model_dir"], self.s3)
+            self.async_queue = AsyncQueue(
+                self.config["async"], self.config["variants"][0]["model_dir"], self.s3
+            )
         for spec in self.config["variants"]:
             backend = InferenceHandler(spec["model_dir"]) if kind in ("realtime",) else None
             self.variants[spec["name"]] = Variant(spec["name"], spec["weight"], backend)
         for spec in self.config.get("shadow_variants", []):
-            self.shadows[spec["name"]] = Variant(spec["name"], spec["weight"], InferenceHandler(spec["model_dir"]))
+            self.shadows[spec["name"]] = Variant(
+                spec["name"], spec["weight"], InferenceHandler(spec["model_dir"])
+            )
 
     def choose_variant(self, target: str | None) -> Variant:
         """SageMaker's routing: ``TargetVariant`` if given, else at random by weight."""
@@ -209,10 +221,25 @@ class EndpointState:
             return out, out_type, variant.name, headers
         if target_model:
             raise ApiError(400, "ValidationError", f"endpoint {self.name!r} is not a multi-model endpoint; omit TargetModel")  # fmt: skip
+        if self.async_queue is not None:
+            raise ApiError(
+                400,
+                "ValidationError",
+                f"endpoint {self.name!r} is asynchronous; call invoke_endpoint_async with an InputLocation",
+            )
         variant = self.choose_variant(target_variant)
         variant.invocations += 1
         if self.serverless is not None:
-            out, out_type, cold_ms = await self.serverless.invoke(body, content_type, accept, variant.name, self.timeout)
+            from course.inference._workers import Throttled, WorkerFailure
+
+            try:
+                out, out_type, cold_ms = await self.serverless.invoke(
+                    body, content_type, accept, self.timeout
+                )
+            except Throttled as error:
+                raise ApiError(400, "ThrottlingException", str(error)) from None
+            except WorkerFailure as failure:
+                raise ModelFailure(failure.status, failure.message, variant.name) from None
             headers["x-local-model-setup-time-ms"] = f"{cold_ms:.3f}"
             return out, out_type, variant.name, headers
         start = time.perf_counter()
@@ -318,7 +345,9 @@ def build_app(config: dict[str, Any]) -> Starlette:
             return Response(error.message, status_code=error.status, media_type="text/plain")
         except ModelFailure as failure:
             return Response(failure.message, status_code=failure.status or 500, media_type="text/plain")
-        return Response(out, media_type=out_type, headers={"x-amzn-invoked-production-variant": variant, **headers})
+        return Response(
+            out, media_type=out_type, headers={"x-amzn-invoked-production-variant": variant, **headers}
+        )
 
     async def runtime_invocations(request: Request) -> Response:
         try:
@@ -357,7 +386,11 @@ def build_app(config: dict[str, Any]) -> Starlette:
     def _check_name(request: Request) -> None:
         name = request.path_params["name"]
         if name != state.name:
-            raise ApiError(400, "ValidationError", f"Endpoint {name} not found; this server hosts endpoint {state.name!r}")
+            raise ApiError(
+                400,
+                "ValidationError",
+                f"Endpoint {name} not found; this server hosts endpoint {state.name!r}",
+            )
 
     async def list_models(request: Request) -> Response:
         cache = _require_cache()
@@ -500,8 +533,15 @@ def main(argv: list[str]) -> None:
         config = json.load(f)
     sock = socket.socket(fileno=fd)
     server = uvicorn.Server(
-        uvicorn.Config(build_app(config), log_level="warning", http="httptools", loop="asyncio",
-                       lifespan="on", access_log=False, timeout_graceful_shutdown=5)  # fmt: skip
+        uvicorn.Config(
+            build_app(config),
+            log_level="warning",
+            http="httptools",
+            loop="asyncio",
+            lifespan="on",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )  # fmt: skip
     )
     server.run(sockets=[sock])
 

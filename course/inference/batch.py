@@ -97,7 +97,9 @@ def apply_json_path(path: str, value: Any) -> Any:
     while position < len(rest):
         match = _SEGMENT.match(rest, position)
         if match is None:
-            raise ValueError(f"cannot read JSONPath {path!r} at {rest[position:]!r}; use .name, [i], [i:j] or [i,j]")
+            raise ValueError(
+                f"cannot read JSONPath {path!r} at {rest[position:]!r}; use .name, [i], [i:j] or [i,j]"
+            )
         position = match.end()
         try:
             value = _step(value, match.group(1), match.group(2))
@@ -244,7 +246,10 @@ class Transformer:
             raise ValueError(f"strategy (BatchStrategy) {strategy!r} must be one of {BATCH_STRATEGIES}")
         if (assemble_with or "None") not in ASSEMBLE_WITH:
             raise ValueError(f"assemble_with (AssembleWith) {assemble_with!r} must be one of {ASSEMBLE_WITH}")
-        for name, value in (("max_payload", max_payload), ("max_concurrent_transforms", max_concurrent_transforms)):
+        for name, value in (
+            ("max_payload", max_payload),
+            ("max_concurrent_transforms", max_concurrent_transforms),
+        ):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{name} must be an int, got {value!r}")
         if not 0 <= max_payload <= 100:
@@ -310,11 +315,17 @@ class Transformer:
             raise ValueError(f"split_type (SplitType) {split_type!r} must be one of {SPLIT_TYPES}")
         if join_source not in ("None", "Input"):
             raise ValueError(f"join_source (JoinSource) {join_source!r} must be 'Input' or 'None'")
-        processing = any(f not in (None, "$") for f in (input_filter, output_filter)) or join_source == "Input"
+        processing = (
+            any(f not in (None, "$") for f in (input_filter, output_filter)) or join_source == "Input"
+        )
         if processing and media_type(content_type) not in ("text/csv", "application/json"):
-            raise ValueError("DataProcessing (filters and JoinSource) needs text/csv or application/json records")
+            raise ValueError(
+                "DataProcessing (filters and JoinSource) needs text/csv or application/json records"
+            )
         if processing and (split_type != "Line" or self.assemble_with != "Line"):
-            raise ValueError("DataProcessing works on records: use split_type='Line' and assemble_with='Line'")
+            raise ValueError(
+                "DataProcessing works on records: use split_type='Line' and assemble_with='Line'"
+            )
         for path in (input_filter, output_filter):
             if path is not None:
                 _check_path(path)
@@ -331,13 +342,19 @@ class Transformer:
             max_payload_mb=max(self.max_payload, 1) if self.max_payload else 1024,
             threads=self.max_concurrent_transforms,
         )  # fmt: skip
-        with endpoint, ThreadPoolExecutor(self.max_concurrent_transforms) as pool, _Sender(endpoint.port) as send:
+        with (
+            endpoint,
+            ThreadPoolExecutor(self.max_concurrent_transforms) as pool,
+            _Sender(endpoint.port) as send,
+        ):
             bar = tqdm(desc=job.job_name, unit="request", disable=not progress)
             for uri in inputs:
                 relative = uri.removeprefix(prefix).lstrip("/") or uri.rsplit("/", 1)[-1]
                 output_uri = f"{self.output_path}/{relative}.out"
                 try:
-                    body, n_records, n_requests = plan.run_file(self.model.s3.get_object(uri), send, pool, bar)
+                    body, n_records, n_requests = plan.run_file(
+                        self.model.s3.get_object(uri), send, pool, bar
+                    )
                     self.model.s3.put_object(output_uri, body)
                 except _FileFailed as failure:
                     job.failures[uri] = str(failure)
@@ -362,7 +379,9 @@ def _check_path(path: str) -> None:
     while position < len(rest):
         match = _SEGMENT.match(rest, position)
         if match is None:
-            raise ValueError(f"cannot read JSONPath {path!r} at {rest[position:]!r}; use .name, [i], [i:j] or [i,j]")
+            raise ValueError(
+                f"cannot read JSONPath {path!r} at {rest[position:]!r}; use .name, [i], [i:j] or [i,j]"
+            )
         position = match.end()
 
 
@@ -392,7 +411,9 @@ class _Plan:
             return ",".join(map(str, value if isinstance(value, list) else [value])).encode()
         return json.dumps(value).encode()
 
-    def run_file(self, data: bytes, send: _Sender, pool: ThreadPoolExecutor, bar: tqdm) -> tuple[bytes, int, int]:
+    def run_file(
+        self, data: bytes, send: _Sender, pool: ThreadPoolExecutor, bar: tqdm
+    ) -> tuple[bytes, int, int]:
         """Transform one file; return its output, its number of records and of requests."""
         if self.split_type == "Line":
             records = [line.rstrip(b"\r") for line in data.split(b"\n")]
@@ -409,9 +430,13 @@ class _Plan:
         limit = self.t.max_payload * MB
         if self.split_type == "None" or self.t.strategy == "SingleRecord":
             batches = [[i] for i in range(len(sent))]
-            too_big = [i for i in range(len(sent)) if limit and len(sent[i]) + (self.split_type == "Line") > limit]
+            too_big = [
+                i for i in range(len(sent)) if limit and len(sent[i]) + (self.split_type == "Line") > limit
+            ]
             if too_big:
-                raise _FileFailed(f"record {too_big[0]} is larger than MaxPayloadInMB ({self.t.max_payload} MB)")
+                raise _FileFailed(
+                    f"record {too_big[0]} is larger than MaxPayloadInMB ({self.t.max_payload} MB)"
+                )
         else:
             try:
                 batches = self.t.mini_batch_fn(list(sent), limit)
@@ -431,7 +456,11 @@ class _Plan:
             return b"".join(body for _, body in responses), len(records), len(payloads)
         outputs: list[bytes] = []
         for batch, (_, body) in zip(batches, responses, strict=True):
-            lines = [line for line in body.split(b"\n") if line.strip()] if len(batch) > 1 or self.split_type == "Line" else [body]
+            lines = (
+                [line for line in body.split(b"\n") if line.strip()]
+                if len(batch) > 1 or self.split_type == "Line"
+                else [body]
+            )
             if len(lines) != len(batch):
                 raise _FileFailed(f"the model answered {len(lines)} records for a mini-batch of {len(batch)}; "
                                   "with AssembleWith Line each record needs one output line")  # fmt: skip
@@ -461,7 +490,9 @@ def _check_batches(batches: Any, n_records: int) -> None:
     """Refuse mini-batches that lose, repeat or reorder records."""
     flat = [i for batch in batches for i in batch] if isinstance(batches, list) else None
     if flat != list(range(n_records)) or any(not batch for batch in batches):
-        raise _FileFailed("mini_batch_fn must return non-empty lists of record indices covering every record once, in order")
+        raise _FileFailed(
+            "mini_batch_fn must return non-empty lists of record indices covering every record once, in order"
+        )
 
 
 class _Sender:
@@ -483,7 +514,9 @@ class _Sender:
         """Send one mini-batch; return the status and body (599 if the connection failed)."""
         connection = getattr(self.local, "connection", None)
         if connection is None:
-            connection = self.local.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            connection = self.local.connection = http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=120
+            )
             self.connections.append(connection)
         headers = {"Content-Type": content_type}
         if accept:

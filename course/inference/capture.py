@@ -79,12 +79,16 @@ class DataCaptureConfig:
     def __post_init__(self) -> None:
         parse_s3_uri(self.destination_s3_uri)
         if isinstance(self.sampling_percentage, bool) or not isinstance(self.sampling_percentage, int):
-            raise ValueError(f"sampling_percentage must be an int from 0 to 100, got {self.sampling_percentage!r}")
+            raise ValueError(
+                f"sampling_percentage must be an int from 0 to 100, got {self.sampling_percentage!r}"
+            )
         if not 0 <= self.sampling_percentage <= 100:
             raise ValueError(f"sampling_percentage ({self.sampling_percentage}) must be from 0 to 100")
         unknown = sorted(set(self.capture_options) - set(CAPTURE_OPTIONS))
         if unknown or not self.capture_options:
-            raise ValueError(f"capture_options must be a non-empty list of {CAPTURE_OPTIONS}, got {self.capture_options}")
+            raise ValueError(
+                f"capture_options must be a non-empty list of {CAPTURE_OPTIONS}, got {self.capture_options}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, to hand to the endpoint process."""

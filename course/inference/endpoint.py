@@ -108,8 +108,12 @@ class Model:
         self.model_data = model_data
         self.s3 = s3 or LocalS3()
         if not self.s3.exists(model_data):
-            raise ValueError(f"no model artifact at {model_data!r}; create it with create_model_artifact first")
-        default = re.sub(r"[^a-zA-Z0-9]+", "-", model_data.rsplit("/", 2)[-2] if "/" in model_data else "model")
+            raise ValueError(
+                f"no model artifact at {model_data!r}; create it with create_model_artifact first"
+            )
+        default = re.sub(
+            r"[^a-zA-Z0-9]+", "-", model_data.rsplit("/", 2)[-2] if "/" in model_data else "model"
+        )
         self.name = name or default.strip("-")[:63] or "model"
 
     def __repr__(self) -> str:
@@ -159,7 +163,9 @@ class MultiDataModel:
         _check_name(name, "model name")
         parse_s3_uri(model_data_prefix)
         self.name, self.s3 = name, s3 or LocalS3()
-        self.model_data_prefix = model_data_prefix if model_data_prefix.endswith("/") else model_data_prefix + "/"
+        self.model_data_prefix = (
+            model_data_prefix if model_data_prefix.endswith("/") else model_data_prefix + "/"
+        )
 
     def add_model(self, model_data_source: str, model_data_path: str | None = None) -> str:
         """Copy an artifact under the prefix as ``model_data_path`` (default: its file name)."""
@@ -169,7 +175,9 @@ class MultiDataModel:
 
     def list_models(self) -> list[str]:
         """The ``TargetModel`` names available under the prefix."""
-        return [uri.removeprefix(self.model_data_prefix) for uri in self.s3.list_objects(self.model_data_prefix)]
+        return [
+            uri.removeprefix(self.model_data_prefix) for uri in self.s3.list_objects(self.model_data_prefix)
+        ]
 
     def deploy(
         self,
@@ -216,7 +224,11 @@ class ServerlessInferenceConfig:
         allowed = tuple(range(1024, 6145, 1024))
         if self.memory_size_in_mb not in allowed or isinstance(self.memory_size_in_mb, bool):
             raise ValueError(f"MemorySizeInMB ({self.memory_size_in_mb!r}) must be one of {allowed}")
-        if isinstance(self.max_concurrency, bool) or not isinstance(self.max_concurrency, int) or not 1 <= self.max_concurrency <= 200:
+        if (
+            isinstance(self.max_concurrency, bool)
+            or not isinstance(self.max_concurrency, int)
+            or not 1 <= self.max_concurrency <= 200
+        ):
             raise ValueError(f"MaxConcurrency ({self.max_concurrency!r}) must be an int from 1 to 200")
         if not self.idle_seconds > 0:
             raise ValueError(f"idle_seconds ({self.idle_seconds!r}) must be > 0")
@@ -296,7 +308,9 @@ class ProductionVariant:
         _check_name(self.variant_name, "VariantName")
         weight = self.initial_variant_weight
         if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight >= 0:
-            raise ValueError(f"InitialVariantWeight of {self.variant_name!r} ({weight!r}) must be a number >= 0")
+            raise ValueError(
+                f"InitialVariantWeight of {self.variant_name!r} ({weight!r}) must be a number >= 0"
+            )
         if self.serverless_config is None and self.initial_instance_count < 1:
             raise ValueError(f"initial_instance_count ({self.initial_instance_count}) must be >= 1")
 
@@ -441,7 +455,9 @@ class Endpoint:
             "max_payload_bytes": max_mb * MB,
             "threads": self.threads,
             "variants": [variant_spec(v, v.initial_variant_weight) for v in self.production_variants],
-            "shadow_variants": [variant_spec(v, v.initial_variant_weight) for v in self.shadow_production_variants],
+            "shadow_variants": [
+                variant_spec(v, v.initial_variant_weight) for v in self.shadow_production_variants
+            ],
             "data_capture": self.data_capture_config.to_dict() if self.data_capture_config else None,
         }
         if self.kind == "serverless":
@@ -548,7 +564,9 @@ class Endpoint:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _request(self, method: str, path: str, body: bytes | None = None, *, timeout: float = 30) -> tuple[int, bytes]:
+    def _request(
+        self, method: str, path: str, body: bytes | None = None, *, timeout: float = 30
+    ) -> tuple[int, bytes]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             headers = {"Content-Type": "application/json"} if body is not None else {}
@@ -577,7 +595,9 @@ class Endpoint:
         """``EndpointName``, ``EndpointStatus`` and each variant's ``CurrentWeight`` and invocation count."""
         return self._admin("GET", "/_local/describe")
 
-    def update_endpoint_weights_and_capacities(self, DesiredWeightsAndCapacities: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+    def update_endpoint_weights_and_capacities(
+        self, DesiredWeightsAndCapacities: list[dict[str, Any]]
+    ) -> dict[str, Any]:  # noqa: N803
         """Change variant weights without restarting, as the SageMaker API of that name.
 
         Parameters

@@ -218,7 +218,9 @@ def encode(prediction: Any, accept: str) -> bytes:
         stream = io.BytesIO()
         np.save(stream, array, allow_pickle=False)
         return stream.getvalue()
-    raise UnsupportedContentType(f"accept type {accept!r} is not supported; ask for one of {', '.join(CONTENT_TYPES)}")
+    raise UnsupportedContentType(
+        f"accept type {accept!r} is not supported; ask for one of {', '.join(CONTENT_TYPES)}"
+    )
 
 
 def default_model_fn(model_dir: str) -> Any:
@@ -281,7 +283,9 @@ def load_handlers(script: str | Path | None) -> Handlers:
     found = {n: getattr(module, n) for n in HANDLER_NAMES if hasattr(module, n)}
     for handler_name, function in found.items():
         if not callable(function):
-            raise ValueError(f"{handler_name} in {path.name} must be a function, got {type(function).__name__}")
+            raise ValueError(
+                f"{handler_name} in {path.name} must be a function, got {type(function).__name__}"
+            )
     if "transform_fn" in found:
         clash = sorted(set(found) & {"input_fn", "predict_fn", "output_fn"})
         if clash:

@@ -63,7 +63,9 @@ class ModelCache:
         Where artifacts are extracted.
     """
 
-    def __init__(self, model_data_prefix: str, *, s3: LocalS3, memory_limit_bytes: int, work_dir: str | Path) -> None:
+    def __init__(
+        self, model_data_prefix: str, *, s3: LocalS3, memory_limit_bytes: int, work_dir: str | Path
+    ) -> None:
         if memory_limit_bytes <= 0:
             raise ValueError(f"memory_limit_bytes ({memory_limit_bytes}) must be > 0")
         self.prefix = model_data_prefix if model_data_prefix.endswith("/") else model_data_prefix + "/"
@@ -121,7 +123,9 @@ class ModelCache:
         size = _folder_bytes(folder)
         if size > self.limit:
             shutil.rmtree(folder, ignore_errors=True)
-            raise ValueError(f"model {name!r} needs {size} bytes, more than the memory limit ({self.limit} bytes)")
+            raise ValueError(
+                f"model {name!r} needs {size} bytes, more than the memory limit ({self.limit} bytes)"
+            )
         while self._loaded and self.memory_bytes() + size > self.limit:
             victim = next(iter(self._loaded))
             self._unload(victim)

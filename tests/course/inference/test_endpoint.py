@@ -28,7 +28,9 @@ def _csv(X: np.ndarray) -> bytes:
     return "\n".join(",".join(map(repr, row)) for row in X.tolist()).encode()
 
 
-def _post(endpoint: Endpoint, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+def _post(
+    endpoint: Endpoint, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=30)
     try:
         connection.request("POST", path, body=body, headers=headers)
@@ -58,7 +60,11 @@ def test_boto3_invoke_matches_in_process_predict(endpoint, model, iris):
     X, _ = iris
     client = endpoint.runtime_client()
     response = client.invoke_endpoint(
-        EndpointName="iris", Body=_csv(X[:20]), ContentType="text/csv", Accept="application/json", TargetVariant="A"
+        EndpointName="iris",
+        Body=_csv(X[:20]),
+        ContentType="text/csv",
+        Accept="application/json",
+        TargetVariant="A",
     )
     assert response["InvokedProductionVariant"] == "A"
     assert response["ContentType"] == "application/json"
@@ -109,7 +115,10 @@ def test_update_weights_without_restart(endpoint):
         described = endpoint.update_endpoint_weights_and_capacities(
             DesiredWeightsAndCapacities=[{"VariantName": "A", "DesiredWeight": 0.0}]
         )
-        assert {v["VariantName"]: v["CurrentWeight"] for v in described["ProductionVariants"]} == {"A": 0.0, "B": 1.0}
+        assert {v["VariantName"]: v["CurrentWeight"] for v in described["ProductionVariants"]} == {
+            "A": 0.0,
+            "B": 1.0,
+        }
         client = endpoint.runtime_client()
         answered = {client.invoke_endpoint(EndpointName="iris", Body=b"5.1,3.5,1.4,0.2",
                                            ContentType="text/csv")["InvokedProductionVariant"] for _ in range(30)}  # fmt: skip
@@ -120,9 +129,13 @@ def test_update_weights_without_restart(endpoint):
             DesiredWeightsAndCapacities=[{"VariantName": "A", "DesiredWeight": 3.0}]
         )
     with pytest.raises(ValueError, match="unknown variants"):
-        endpoint.update_endpoint_weights_and_capacities(DesiredWeightsAndCapacities=[{"VariantName": "Z", "DesiredWeight": 1}])
+        endpoint.update_endpoint_weights_and_capacities(
+            DesiredWeightsAndCapacities=[{"VariantName": "Z", "DesiredWeight": 1}]
+        )
     with pytest.raises(ValueError, match="DesiredWeight"):
-        endpoint.update_endpoint_weights_and_capacities(DesiredWeightsAndCapacities=[{"VariantName": "A", "DesiredWeight": -1}])
+        endpoint.update_endpoint_weights_and_capacities(
+            DesiredWeightsAndCapacities=[{"VariantName": "A", "DesiredWeight": -1}]
+        )
 
 
 def test_data_capture_format_and_sampling(endpoint, s3):
@@ -140,11 +153,18 @@ def test_data_capture_format_and_sampling(endpoint, s3):
     assert record["eventVersion"] == "0"
     assert set(record["captureData"]) == {"endpointInput", "endpointOutput"}
     request = record["captureData"]["endpointInput"]
-    assert request["mode"] == "INPUT" and request["encoding"] == "CSV" and request["observedContentType"] == "text/csv"
+    assert (
+        request["mode"] == "INPUT"
+        and request["encoding"] == "CSV"
+        and request["observedContentType"] == "text/csv"
+    )
     i = int(record["eventMetadata"]["inferenceId"].split("-")[1])
     assert request["data"] == f"5.1,3.5,1.4,{i / 100}"
     assert record["captureData"]["endpointOutput"]["mode"] == "OUTPUT"
-    assert record["eventMetadata"]["inferenceTime"].endswith("Z") and len(record["eventMetadata"]["eventId"]) == 36
+    assert (
+        record["eventMetadata"]["inferenceTime"].endswith("Z")
+        and len(record["eventMetadata"]["eventId"]) == 36
+    )
     keys = s3.list_objects("s3://capture/data/iris/A/")
     assert all(k.endswith(".jsonl") and k.count("/") == 10 for k in keys)
     assert len(read_capture("s3://capture/data/iris/", s3=s3)) >= before + len(new)
@@ -164,20 +184,28 @@ def test_bad_input_is_a_model_error_and_the_server_keeps_serving(endpoint, body,
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 424
     raw_status, _, message = _post(endpoint, "/invocations", body, {"Content-Type": content_type})
     assert raw_status == status and message
-    ok = client.invoke_endpoint(EndpointName="iris", Body=b"5.1,3.5,1.4,0.2", ContentType="text/csv", TargetVariant="A")
+    ok = client.invoke_endpoint(
+        EndpointName="iris", Body=b"5.1,3.5,1.4,0.2", ContentType="text/csv", TargetVariant="A"
+    )
     assert ok["Body"].read() == b"[0]"
 
 
 def test_validation_errors(endpoint):
     client = endpoint.runtime_client()
     with pytest.raises(ClientError) as raised:
-        client.invoke_endpoint(EndpointName="iris", Body=b"1,2,3,4", ContentType="text/csv", TargetVariant="C")
-    assert _error_code(raised.value) == "ValidationError" and "'C'" in raised.value.response["Error"]["Message"]
+        client.invoke_endpoint(
+            EndpointName="iris", Body=b"1,2,3,4", ContentType="text/csv", TargetVariant="C"
+        )
+    assert (
+        _error_code(raised.value) == "ValidationError" and "'C'" in raised.value.response["Error"]["Message"]
+    )
     with pytest.raises(ClientError) as raised:
         client.invoke_endpoint(EndpointName="other", Body=b"1,2,3,4", ContentType="text/csv")
     assert _error_code(raised.value) == "ValidationError"
     with pytest.raises(ClientError) as raised:
-        client.invoke_endpoint(EndpointName="iris", Body=b"1,2,3,4", ContentType="text/csv", TargetModel="a.tar.gz")
+        client.invoke_endpoint(
+            EndpointName="iris", Body=b"1,2,3,4", ContentType="text/csv", TargetModel="a.tar.gz"
+        )
     assert _error_code(raised.value) == "ValidationError"
 
 
@@ -191,24 +219,36 @@ def test_payload_over_6_mb_is_refused_with_413(endpoint):
     assert _error_code(raised.value) == "ValidationError"
     just_under = b"5.1,3.5,1.4,0.2\n" * (6 * 1024 * 1024 // 16)
     assert len(just_under) <= 6 * 1024 * 1024
-    status, _, _ = _post(endpoint, "/invocations", just_under, {"Content-Type": "text/csv", "X-Amzn-SageMaker-Target-Variant": "A"})
+    status, _, _ = _post(
+        endpoint,
+        "/invocations",
+        just_under,
+        {"Content-Type": "text/csv", "X-Amzn-SageMaker-Target-Variant": "A"},
+    )
     assert status == 200
 
 
 def test_handler_errors_and_timeouts(s3, model):
-    failing = create_model_artifact(model, "s3://models/failing/model.tar.gz", inference_script=FAILING_SCRIPT, s3=s3)
+    failing = create_model_artifact(
+        model, "s3://models/failing/model.tar.gz", inference_script=FAILING_SCRIPT, s3=s3
+    )
     slow = create_model_artifact(model, "s3://models/slow/model.tar.gz", inference_script=SLOW_SCRIPT, s3=s3)
     variants = [ProductionVariant(Model(failing, s3=s3), variant_name="failing", initial_variant_weight=0),
                 ProductionVariant(Model(slow, s3=s3), variant_name="slow")]  # fmt: skip
     with Endpoint("errors", variants, s3=s3, invocation_timeout_seconds=0.5) as endpoint:
         client = endpoint.runtime_client()
         with pytest.raises(ClientError) as raised:
-            client.invoke_endpoint(EndpointName="errors", Body=b"1,2,3,4", ContentType="text/csv", TargetVariant="failing")
+            client.invoke_endpoint(
+                EndpointName="errors", Body=b"1,2,3,4", ContentType="text/csv", TargetVariant="failing"
+            )
         assert raised.value.response["OriginalStatusCode"] == 500
         assert "the model exploded" in raised.value.response["OriginalMessage"]
         with pytest.raises(ClientError) as raised:
             client.invoke_endpoint(EndpointName="errors", Body=b"2,2,3,4", ContentType="text/csv")
-        assert _error_code(raised.value) == "ModelError" and "timed out" in raised.value.response["Error"]["Message"]
+        assert (
+            _error_code(raised.value) == "ModelError"
+            and "timed out" in raised.value.response["Error"]["Message"]
+        )
         fast = client.invoke_endpoint(EndpointName="errors", Body=b"0,2,3,4", ContentType="text/csv")
         assert fast["InvokedProductionVariant"] == "slow"
 
@@ -218,7 +258,13 @@ def test_several_endpoints_at_once_and_all_stopped(s3, model_uri):
     try:
         assert len({e.port for e in endpoints}) == 2
         for e in endpoints:
-            body = e.runtime_client().invoke_endpoint(EndpointName=e.endpoint_name, Body=b"6.7,3.0,5.2,2.3", ContentType="text/csv")["Body"].read()
+            body = (
+                e.runtime_client()
+                .invoke_endpoint(
+                    EndpointName=e.endpoint_name, Body=b"6.7,3.0,5.2,2.3", ContentType="text/csv"
+                )["Body"]
+                .read()
+            )
             assert body == b"[2]"
     finally:
         pids = [e.pid for e in endpoints]
@@ -232,7 +278,11 @@ def test_several_endpoints_at_once_and_all_stopped(s3, model_uri):
 def test_bad_configurations_are_refused(s3, model_uri):
     model = Model(model_uri, s3=s3)
     with pytest.raises(ValueError, match="unique"):
-        Endpoint("dup", [ProductionVariant(model, variant_name="A"), ProductionVariant(model, variant_name="A")], s3=s3)
+        Endpoint(
+            "dup",
+            [ProductionVariant(model, variant_name="A"), ProductionVariant(model, variant_name="A")],
+            s3=s3,
+        )
     with pytest.raises(ValueError, match="EndpointName"):
         Endpoint("bad_name!", [ProductionVariant(model)], s3=s3)
     with pytest.raises(ValueError, match="InitialVariantWeight"):
