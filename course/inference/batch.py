@@ -177,6 +177,8 @@ class TransformJob:
         Records sent and HTTP requests made.
     seconds : float
         Wall-clock time of the job, container start included.
+    startup_seconds : float
+        Of which starting the container took this long.
     """
 
     job_name: str
@@ -186,6 +188,7 @@ class TransformJob:
     records: int = 0
     requests: int = 0
     seconds: float = 0.0
+    startup_seconds: float = 0.0
 
     @property
     def failure_reason(self) -> str | None:
@@ -347,15 +350,24 @@ class Transformer:
             ThreadPoolExecutor(self.max_concurrent_transforms) as pool,
             _Sender(endpoint.port) as send,
         ):
+            job.startup_seconds = time.perf_counter() - started
             bar = tqdm(desc=job.job_name, unit="request", disable=not progress)
+            submitted = {}
             for uri in inputs:
+                try:
+                    records, batches, payloads = plan.prepare(self.model.s3.get_object(uri))
+                except _FileFailed as failure:
+                    job.failures[uri] = str(failure)
+                    continue
+                futures = [pool.submit(send, p, content_type, self.accept, bar) for p in payloads]
+                submitted[uri] = records, batches, futures
+            for uri, (records, batches, futures) in submitted.items():
                 relative = uri.removeprefix(prefix).lstrip("/") or uri.rsplit("/", 1)[-1]
                 output_uri = f"{self.output_path}/{relative}.out"
                 try:
-                    body, n_records, n_requests = plan.run_file(
-                        self.model.s3.get_object(uri), send, pool, bar
+                    self.model.s3.put_object(
+                        output_uri, plan.assemble(records, batches, [f.result() for f in futures])
                     )
-                    self.model.s3.put_object(output_uri, body)
                 except _FileFailed as failure:
                     job.failures[uri] = str(failure)
                     continue
@@ -363,8 +375,8 @@ class Transformer:
                     job.failures[uri] = f"cannot write {output_uri!r}: {error}"
                     continue
                 job.outputs[uri] = output_uri
-                job.records += n_records
-                job.requests += n_requests
+                job.records += len(records)
+                job.requests += len(futures)
             bar.close()
         job.status = "Failed" if job.failures else "Completed"
         job.seconds = time.perf_counter() - started
@@ -411,10 +423,8 @@ class _Plan:
             return ",".join(map(str, value if isinstance(value, list) else [value])).encode()
         return json.dumps(value).encode()
 
-    def run_file(
-        self, data: bytes, send: _Sender, pool: ThreadPoolExecutor, bar: tqdm
-    ) -> tuple[bytes, int, int]:
-        """Transform one file; return its output, its number of records and of requests."""
+    def prepare(self, data: bytes) -> tuple[list[bytes], list[list[int]], list[bytes]]:
+        """Split and filter one file; return its records, mini-batches (record indices) and payloads."""
         if self.split_type == "Line":
             records = [line.rstrip(b"\r") for line in data.split(b"\n")]
             if records and records[-1] == b"":
@@ -446,14 +456,19 @@ class _Plan:
         payloads = [
             sent[b[0]] if self.split_type == "None" else b"".join(sent[i] + b"\n" for i in b) for b in batches
         ]
-        responses = list(pool.map(lambda p: send(p, self.content_type, self.t.accept, bar), payloads))
+        return records, batches, payloads
+
+    def assemble(
+        self, records: list[bytes], batches: list[list[int]], responses: list[tuple[int, bytes]]
+    ) -> bytes:
+        """The output file from the responses to one file's mini-batches, in order."""
         failed = [(i, r) for i, r in enumerate(responses) if r[0] != 200]
         if failed:
             index, (status, body) = failed[0]
             raise _FileFailed(f"request {index} (records {batches[index][0]}-{batches[index][-1]}) failed with "
                               f"status {status}: {body.decode(errors='replace')[:500]}")  # fmt: skip
         if not self.per_record:
-            return b"".join(body for _, body in responses), len(records), len(payloads)
+            return b"".join(body for _, body in responses)
         outputs: list[bytes] = []
         for batch, (_, body) in zip(batches, responses, strict=True):
             lines = (
@@ -472,7 +487,7 @@ class _Plan:
                 outputs = [self._format(apply_json_path(self.output_filter, self._parse(o))) for o in outputs]
         except (ValueError, UnicodeDecodeError) as error:
             raise _FileFailed(f"JoinSource/OutputFilter: {error}") from None
-        return b"".join(out + b"\n" for out in outputs), len(records), len(payloads)
+        return b"".join(out + b"\n" for out in outputs)
 
     def _join(self, record: bytes, output: bytes) -> bytes:
         if self.csv:

@@ -9,7 +9,6 @@ import signal
 import threading
 import time
 
-import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 from sklearn.linear_model import LogisticRegression
