@@ -148,9 +148,9 @@ def asynchronous(s3: LocalS3, n_requests: int) -> None:
                                                     ContentType="text/csv", Accept="text/csv", InferenceId=str(i))  # fmt: skip
             outputs[i] = response["OutputLocation"]
             if killed is None and i >= n_requests // 2:
-                workers = endpoint.stats()["async"]["workers"]
-                if workers:
-                    killed = workers[0]
+                busy = endpoint.stats()["async"]["busy_workers"]  # a worker holding a request
+                if busy:
+                    killed = busy[0]
                     os.kill(killed, signal.SIGKILL)
         while True:
             stats = endpoint.stats()["async"]

@@ -170,6 +170,7 @@ class ServerlessPool:
         return {
             "workers": len(self.idle) + self.in_flight,
             "idle_workers": len(self.idle),
+            "idle_pids": [worker.process.pid for worker in self.idle],
             "cold_starts_ms": list(self.cold_starts_ms),
             "throttled": self.throttled,
             "invocations": self.invocations,
@@ -392,6 +393,8 @@ class AsyncQueue:
         return {
             "queued": counts.get("queued", 0), "running": counts.get("running", 0), "done": counts.get("done", 0),
             "failed": counts.get("failed", 0), "workers": sorted(self.workers), "restarts": self.restarts,
+            "busy_workers": [row[0] for row in self.db.execute(
+                "SELECT DISTINCT worker FROM requests WHERE status = 'running' ORDER BY worker")],
             "retried": self.retried,
             "notifications": self.db.execute("SELECT COUNT(*) FROM notifications WHERE published = 1").fetchone()[0],
         }  # fmt: skip

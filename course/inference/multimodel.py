@@ -178,5 +178,6 @@ class ModelCache:
             "loads": dict(self._loads),
             "evictions": list(self._evictions),
             "loaded": list(self._loaded),
+            "sizes": {name: size for name, (_, size, _) in self._loaded.items()},
             "memory_bytes": self.memory_bytes(),
         }

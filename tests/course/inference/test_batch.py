@@ -30,6 +30,7 @@ def _lines(s3, uri: str) -> list[str]:
     return s3.get_object(uri).decode().splitlines()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("strategy", "max_payload", "concurrency"),
     [("MultiRecord", 1, 2), ("SingleRecord", 6, 1), ("MultiRecord", 0, 1)],
@@ -55,6 +56,7 @@ def test_outputs_match_predict_in_order(
     assert job.requests == expected_requests
 
 
+@pytest.mark.slow
 def test_split_none_sends_whole_files(s3, model_uri, model, iris, inputs):
     X, _ = iris
     job = Transformer(
@@ -64,6 +66,7 @@ def test_split_none_sends_whole_files(s3, model_uri, model, iris, inputs):
     assert json.loads(s3.get_object("s3://batch/whole/part-1.csv.out")) == model.predict(X[:100]).tolist()
 
 
+@pytest.mark.slow
 def test_a_record_over_the_payload_limit_fails_only_its_file(s3, model_uri, model, iris):
     X, _ = iris
     s3.put_object("s3://batch/big/good.csv", "\n".join(_csv_lines(X[:10])) + "\n")
@@ -79,6 +82,7 @@ def test_a_record_over_the_payload_limit_fails_only_its_file(s3, model_uri, mode
     assert _lines(s3, "s3://batch/big-out/good.csv.out") == [str(c) for c in model.predict(X[:10])]
 
 
+@pytest.mark.slow
 def test_a_malformed_file_fails_and_writes_nothing(s3, model_uri):
     s3.put_object("s3://batch/malformed/a.csv", "1,2,3,4\n1,2,oops,4\n")
     job = Transformer(Model(model_uri, s3=s3), output_path="s3://batch/malformed-out").transform(
@@ -88,6 +92,7 @@ def test_a_malformed_file_fails_and_writes_nothing(s3, model_uri):
     assert s3.list_objects("s3://batch/malformed-out/") == []
 
 
+@pytest.mark.slow
 def test_join_source_and_filters(s3, model_uri, model, iris):
     X, _ = iris
     rows = [f"id-{i}," + line for i, line in enumerate(_csv_lines(X[:30]))]
@@ -101,6 +106,7 @@ def test_join_source_and_filters(s3, model_uri, model, iris):
     assert _lines(s3, "s3://batch/ids-out/a.csv.out") == expected
 
 
+@pytest.mark.slow
 def test_json_lines_join_source(s3, model_uri, model, iris):
     X, _ = iris
     lines = [json.dumps({"id": i, "features": row}) for i, row in enumerate(X[:5].tolist())]
@@ -115,6 +121,7 @@ def test_json_lines_join_source(s3, model_uri, model, iris):
     assert got == [{"id": i, "SageMakerOutput": [int(c)]} for i, c in enumerate(model.predict(X[:5]))]
 
 
+@pytest.mark.slow
 def test_unwritable_output_fails_the_file(s3, model_uri, inputs):
     s3.put_object("s3://batch/blocked/part-1.csv.out", b"x")  # a key that is also needed as a folder
     job = Transformer(Model(model_uri, s3=s3), output_path="s3://batch/blocked/part-1.csv.out/x").transform(

@@ -228,6 +228,7 @@ def test_payload_over_6_mb_is_refused_with_413(endpoint):
     assert status == 200
 
 
+@pytest.mark.slow
 def test_handler_errors_and_timeouts(s3, model):
     failing = create_model_artifact(
         model, "s3://models/failing/model.tar.gz", inference_script=FAILING_SCRIPT, s3=s3
@@ -253,6 +254,7 @@ def test_handler_errors_and_timeouts(s3, model):
         assert fast["InvokedProductionVariant"] == "slow"
 
 
+@pytest.mark.slow
 def test_several_endpoints_at_once_and_all_stopped(s3, model_uri):
     endpoints = [Model(model_uri, s3=s3).deploy(endpoint_name=f"parallel-{i}") for i in range(2)]
     try:
@@ -293,6 +295,7 @@ def test_bad_configurations_are_refused(s3, model_uri):
         Model("s3://models/missing/model.tar.gz", s3=s3)
 
 
+@pytest.mark.slow
 def test_a_broken_handler_script_fails_start_with_its_log(s3, model):
     script = "def transform_fn(model, body, content_type, accept):\n    pass\n\ndef input_fn(body, content_type):\n    pass\n"
     uri = create_model_artifact(model, "s3://models/broken/model.tar.gz", inference_script=script, s3=s3)

@@ -34,6 +34,7 @@ def _wait(predicate, seconds: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_serverless_cold_start_warm_reuse_scale_to_zero_and_throttling(s3, model, iris):
     X, _ = iris
     slow = create_model_artifact(
@@ -77,6 +78,11 @@ def test_serverless_cold_start_warm_reuse_scale_to_zero_and_throttling(s3, model
         with pytest.raises(ClientError) as raised:
             client.invoke_endpoint(EndpointName="serverless", Body=big, ContentType="text/csv")
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+        pids = [endpoint.pid, *endpoint.stats()["serverless"]["idle_pids"]]
+        assert len(pids) == 2
+    for pid in pids:  # the endpoint and its worker are gone
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 @pytest.mark.parametrize(
@@ -99,6 +105,7 @@ def test_serverless_has_no_variants_or_capture(s3, model_uri):
         )
 
 
+@pytest.mark.slow
 def test_async_requests_survive_a_killed_worker(s3, model, iris):
     X, _ = iris
     slow = create_model_artifact(
@@ -162,6 +169,7 @@ def test_async_requests_survive_a_killed_worker(s3, model, iris):
         assert raised.value.response["Error"]["Code"] == "ValidationError"
 
 
+@pytest.mark.slow
 def test_async_invocation_timeout_fails_the_request(s3, model):
     slow = create_model_artifact(
         model, "s3://models/slow-async2/model.tar.gz", inference_script=SLOW_SCRIPT, s3=s3
@@ -180,6 +188,7 @@ def test_async_invocation_timeout_fails_the_request(s3, model):
         assert not s3.exists(slow_request["OutputLocation"])
 
 
+@pytest.mark.slow
 def test_multi_model_loads_on_demand_and_evicts_least_recently_used(s3, iris, tmp_path):
     X, y = iris
     sizes = {}
@@ -251,6 +260,7 @@ def test_multi_model_loads_on_demand_and_evicts_least_recently_used(s3, iris, tm
         assert request("DELETE", "/models/nothing")[0] == 404
 
 
+@pytest.mark.slow
 def test_shadow_variant_gets_copies_and_only_production_answers(s3, model_uri, proba_uri, iris):
     X, _ = iris
     production = ProductionVariant(Model(model_uri, s3=s3), variant_name="production")
