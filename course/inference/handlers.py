@@ -197,9 +197,7 @@ def _decode_csv(body: bytes) -> np.ndarray:
 
 def _decode_large_csv(body: bytes) -> np.ndarray:
     try:
-        frame = pd.read_csv(
-            io.BytesIO(body), header=None, dtype=float, engine="c", float_precision="round_trip"
-        )
+        frame = pd.read_csv(io.BytesIO(body), header=None, dtype=float, engine="c")
     except (ValueError, pd.errors.ParserError) as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InvalidInput(
