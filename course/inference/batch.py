@@ -28,6 +28,11 @@ endpoint) that receives the mini-batches over HTTP. SageMaker's local mode
 forces ``MaxConcurrentTransforms`` to 1 and has no ``DataProcessing``; this
 version has both.
 
+Simplifications: one instance, whatever ``instance_count`` says; every input
+file is read and split before the requests start (so the whole input is held
+in memory, which suits course-sized data); the JSONPath subset is the one
+:func:`apply_json_path` lists.
+
 Used by assignment 04 (``source/04_inference``).
 
 Examples
@@ -79,6 +84,22 @@ MiniBatchFn = Callable[[list[bytes], int], list[list[int]]]
 _SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]*)\]")
 
 
+def _segments(path: str) -> list[tuple[str | None, str | None]]:
+    """Split a JSONPath into ``(name, bracket)`` steps, or raise ValueError naming the problem."""
+    if not isinstance(path, str) or not path.startswith("$"):
+        raise ValueError(f"JSONPath {path!r} must start with '$', such as '$', '$[1:]' or '$.features'")
+    rest, position, steps = path[1:], 0, []
+    while position < len(rest):
+        match = _SEGMENT.match(rest, position)
+        if match is None:
+            raise ValueError(
+                f"cannot read JSONPath {path!r} at {rest[position:]!r}; use .name, [i], [i:j] or [i,j]"
+            )
+        steps.append((match.group(1), match.group(2)))
+        position = match.end()
+    return steps
+
+
 def apply_json_path(path: str, value: Any) -> Any:
     """Apply the JSONPath subset batch transform filters use to ``value``.
 
@@ -91,18 +112,9 @@ def apply_json_path(path: str, value: Any) -> Any:
     ValueError
         If the path is not of that form, or does not match ``value``.
     """
-    if not isinstance(path, str) or not path.startswith("$"):
-        raise ValueError(f"JSONPath {path!r} must start with '$', such as '$', '$[1:]' or '$.features'")
-    rest, position = path[1:], 0
-    while position < len(rest):
-        match = _SEGMENT.match(rest, position)
-        if match is None:
-            raise ValueError(
-                f"cannot read JSONPath {path!r} at {rest[position:]!r}; use .name, [i], [i:j] or [i,j]"
-            )
-        position = match.end()
+    for name, bracket in _segments(path):
         try:
-            value = _step(value, match.group(1), match.group(2))
+            value = _step(value, name, bracket)
         except (KeyError, IndexError, TypeError, ValueError) as error:
             raise ValueError(f"JSONPath {path!r} does not match the record {value!r} ({error})") from None
     return value
@@ -331,8 +343,9 @@ class Transformer:
             )
         for path in (input_filter, output_filter):
             if path is not None:
-                _check_path(path)
-        prefix = data.rstrip("/") if data.endswith("/") else data
+                _segments(path)
+        bucket, key = parse_s3_uri(data)
+        folder = f"s3://{bucket}/{key[: key.rfind('/') + 1]}"  # outputs keep the input keys below it
         inputs = self.model.s3.list_objects(data)
         if not inputs:
             raise ValueError(f"no input objects under {data!r}; upload the files to transform first")
@@ -362,7 +375,7 @@ class Transformer:
                 futures = [pool.submit(send, p, content_type, self.accept, bar) for p in payloads]
                 submitted[uri] = records, batches, futures
             for uri, (records, batches, futures) in submitted.items():
-                relative = uri.removeprefix(prefix).lstrip("/") or uri.rsplit("/", 1)[-1]
+                relative = uri.removeprefix(folder)
                 output_uri = f"{self.output_path}/{relative}.out"
                 try:
                     self.model.s3.put_object(
@@ -381,20 +394,6 @@ class Transformer:
         job.status = "Failed" if job.failures else "Completed"
         job.seconds = time.perf_counter() - started
         return job
-
-
-def _check_path(path: str) -> None:
-    """Raise ValueError if ``path`` is not a supported JSONPath (checked on a permissive dummy)."""
-    if not isinstance(path, str) or not path.startswith("$"):
-        raise ValueError(f"JSONPath {path!r} must start with '$', such as '$', '$[1:]' or '$.features'")
-    rest, position = path[1:], 0
-    while position < len(rest):
-        match = _SEGMENT.match(rest, position)
-        if match is None:
-            raise ValueError(
-                f"cannot read JSONPath {path!r} at {rest[position:]!r}; use .name, [i], [i:j] or [i,j]"
-            )
-        position = match.end()
 
 
 class _FileFailed(Exception):
