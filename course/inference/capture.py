@@ -134,7 +134,7 @@ def capture_key(destination_s3_uri: str, endpoint_name: str, variant_name: str, 
 
     >>> from datetime import datetime, timezone
     >>> capture_key("s3://my-bucket/capture", "ep", "AllTraffic",
-    ...             datetime(2024, 5, 1, 12, 3, 4, 5000, tzinfo=timezone.utc))[:57]
+    ...             datetime(2024, 5, 1, 12, 3, 4, 5000, tzinfo=timezone.utc))[:60]
     's3://my-bucket/capture/ep/AllTraffic/2024/05/01/12/03-04-005'
     """
     prefix = destination_s3_uri.rstrip("/")
