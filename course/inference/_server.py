@@ -38,8 +38,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from course.inference._workers import AsyncQueue, ServerlessPool, Throttled, WorkerFailure
 from course.inference.capture import DataCaptureConfig, capture_key, capture_record
-from course.inference.handlers import HandlerError, InferenceHandler, media_type
+from course.inference.handlers import HandlerError, InferenceHandler, decode, media_type
 from course.inference.multimodel import ModelCache
 from course.storage import LocalS3
 
@@ -154,14 +155,10 @@ class EndpointState:
                 work_dir=mm["work_dir"],
             )  # fmt: skip
         if kind == "serverless":
-            from course.inference._workers import ServerlessPool
-
             self.serverless = ServerlessPool(
                 self.config["serverless"], self.config["variants"][0]["model_dir"]
             )
         if kind == "async":
-            from course.inference._workers import AsyncQueue
-
             self.async_queue = AsyncQueue(
                 self.config["async"], self.config["variants"][0]["model_dir"], self.s3
             )
@@ -230,8 +227,6 @@ class EndpointState:
         variant = self.choose_variant(target_variant)
         variant.invocations += 1
         if self.serverless is not None:
-            from course.inference._workers import Throttled, WorkerFailure
-
             try:
                 out, out_type, cold_ms = await self.serverless.invoke(
                     body, content_type, accept, self.timeout
@@ -299,8 +294,6 @@ class EndpointState:
 
 def _max_abs_difference(a: bytes, b: bytes, accept: str | None) -> float | None:
     """Largest absolute difference between two numeric responses, or None if they do not parse alike."""
-    from course.inference.handlers import decode
-
     kind = media_type(accept) or "application/json"
     try:
         x, y = decode(a, kind), decode(b, kind)
