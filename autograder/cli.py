@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from pathlib import Path
 
 from . import sandbox as sandboxes
 from .course import Course, UserError
+from .edition import build_student_edition
 from .executor import make_executor
 from .feedback import write_feedback
 from .grading import grade
 from .release import release
-from .reports import EXPORT_FORMATS, export, status_rows, table
+from .reports import EXPORT_FORMATS, export, short_reason, status_rows, table
 
 
 def _positive(kind: type):
@@ -35,8 +37,8 @@ def _limits(args: argparse.Namespace) -> sandboxes.Limits:
     )
 
 
-def _sandbox() -> sandboxes.Sandbox:
-    box = sandboxes.detect()
+def _sandbox(allow_unsandboxed: bool) -> sandboxes.Sandbox:
+    box = sandboxes.detect(allow_unsandboxed=allow_unsandboxed)
     print(box.description, file=sys.stderr)
     return box
 
@@ -45,10 +47,15 @@ def cmd_release(course: Course, args: argparse.Namespace) -> int:
     assignments = args.assignments or course.assignments()
     for assignment_id in assignments:
         course.check_assignment(assignment_id)
-    box = _sandbox()
+    box = _sandbox(allow_unsandboxed=True)  # the instructor's own notebooks
     for assignment_id in assignments:
         target = release(course, assignment_id, box, _limits(args))
         print(f"released {assignment_id} -> {target.relative_to(course.root)}")
+    archive = build_student_edition(course)
+    print(
+        f"student edition -> {archive.with_suffix('').relative_to(course.root)}/ and "
+        f"{archive.relative_to(course.root)} (give students this, never this repository)"
+    )
     return 0
 
 
@@ -57,7 +64,7 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     if not args.path.exists():
         raise UserError(f"{args.path} does not exist: give a folder of submissions or an LMS zip file")
     executor = make_executor(args.workers)
-    box = _sandbox()
+    box = _sandbox(allow_unsandboxed=args.no_sandbox)
     results = grade(
         course,
         args.assignment,
@@ -66,11 +73,23 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
         sandbox=box,
         limits=_limits(args),
         progress=not args.no_progress,
+        force=args.force,
     )
-    rows = [{**r, "score": f"{r['score']:g}/{r['max_score']:g}"} for r in results]
+    rows = [
+        {
+            **r,
+            "score": f"{r['score']:g}/{r['max_score']:g}",
+            "status": r["status"] + (" (unchanged)" if r.get("skipped") else ""),
+        }
+        for r in results
+    ]
     print(table(rows, ["student_id", "score", "status"]))
     failed = sum(r["status"] == "failed" for r in results)
-    print(f"graded {len(results)} submissions of {args.assignment} ({failed} could not be fully run)")
+    skipped = sum(bool(r.get("skipped")) for r in results)
+    print(
+        f"{len(results)} submissions of {args.assignment}: {len(results) - skipped} graded now, "
+        f"{skipped} unchanged since they were graded; {failed} could not be fully run"
+    )
     return 0
 
 
@@ -89,10 +108,18 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
 def cmd_status(course: Course, args: argparse.Namespace) -> int:
     assignments = [course.check_assignment(args.assignment)] if args.assignment else course.assignments()
     rows = status_rows(course, assignments)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
     if not rows:
         print("no submissions yet")
         return 0
-    print(table(rows, ["student_id", "assignment", "state", "score", "reason"]))
+    shown = [{**r, "reason": short_reason(r["reasons"])} for r in rows]
+    print(table(shown, ["student_id", "assignment", "state", "score", "reason"]))
+    if any(short_reason(r["reasons"]) != "; ".join(r["reasons"]) for r in rows):
+        print(
+            "reasons are shortened: `autograder status --json` or autograded/<student>/<assignment>/grading.json has them all"
+        )
     return 0
 
 
@@ -144,6 +171,16 @@ def parser() -> argparse.ArgumentParser:
         help="parallel sandboxes (default: CPU count)",
     )
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    q.add_argument(
+        "--force",
+        action="store_true",
+        help="regrade submissions already graded from the same files and settings",
+    )
+    q.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="grade even where no bubblewrap sandbox works (student code is then NOT isolated; results record it)",
+    )
     limits(q)
     q.set_defaults(run=cmd_grade)
 
@@ -158,6 +195,7 @@ def parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("status", help="graded, pending and failed submissions, with reasons")
     q.add_argument("assignment", nargs="?", metavar="ASSIGNMENT")
+    q.add_argument("--json", action="store_true", help="every row with its full list of reasons, as JSON")
     q.set_defaults(run=cmd_status)
     return p
 

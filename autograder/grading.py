@@ -9,6 +9,17 @@ ends, scores the tests from the outcomes the trusted side observed, with
 points from the gradebook, and writes the gradebook, the graded notebook and a
 ``grading.json`` with per-test results and reasons to
 ``autograded/<student>/<assignment>/``.
+
+Batches survive a crash. Each result is recorded in one step per student: the
+graded notebooks and ``grading.json`` are written to a scratch folder that
+then replaces ``autograded/<student>/<assignment>/``, inside the gradebook
+transaction that stores the scores, which commits last. A result also records
+a fingerprint: the submission's content, the release it was graded against,
+the sandbox and the limits. Running the same command again after a crash (or
+any time) skips every submission whose recorded fingerprint matches and whose
+gradebook scores agree (``force`` regrades them), so nothing is lost, graded
+twice or half-written, and a resubmission keeps its previous grade in force
+until the new one is recorded.
 """
 
 from __future__ import annotations
@@ -16,7 +27,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -58,6 +71,7 @@ class Prepared:
     job: Job
     notebooks: dict[str, nbformat.NotebookNode]  # the prepared notebooks, for the graded copy
     reasons: list[str] = field(default_factory=list)
+    fingerprint: dict = field(default_factory=dict)
 
 
 def run_job(server: TestServer, job: Job) -> tuple[str, Run | None]:
@@ -141,6 +155,36 @@ class Released:
                 points[name] = tests
         return cls(assignment_files(folder) if folder.is_dir() else {}, locked, trusted, points)
 
+    def digest(self) -> str:
+        """A hash of everything here that decides a grade: change any of it and results are stale."""
+        state = {
+            "files": {k: hashlib.sha256(v).hexdigest() for k, v in self.files.items()},
+            "locked": self.locked,
+            "trusted": {k: dataclasses.asdict(v) for k, v in self.trusted.items()},
+            "points": self.points,
+        }
+        return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+
+def submission_digest(notebooks: dict[str, Path]) -> str:
+    """A hash of a submission's files (names and bytes)."""
+    h = hashlib.sha256()
+    for name, path in sorted(notebooks.items()):
+        data = Path(path).read_bytes()
+        h.update(f"{name}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+def fingerprint(submission: Submission, release_digest: str, sandbox: Sandbox, limits: Limits) -> dict:
+    """What a recorded result was graded from; equal fingerprints grade alike."""
+    return {
+        "submission": submission_digest(submission.notebooks),
+        "release": release_digest,
+        "sandbox": sandbox.isolation,
+        "limits": dataclasses.asdict(limits),
+    }
+
 
 def prepare_notebook(
     course: Course, assignment_id: str, student_id: str, name: str, path: Path, locked: dict[str, str]
@@ -193,7 +237,9 @@ def prepare_notebook(
     return nb, reasons
 
 
-def prepare(course: Course, assignment_id: str, submission: Submission, released: Released) -> Prepared:
+def prepare(
+    course: Course, assignment_id: str, submission: Submission, released: Released, key: dict | None = None
+) -> Prepared:
     notebooks, plans, reasons = {}, {}, list(submission.notes)
     for name, path in submission.notebooks.items():
         locked = released.locked.get(name, {})
@@ -202,7 +248,7 @@ def prepare(course: Course, assignment_id: str, submission: Submission, released
         if nb is not None and name in released.trusted:
             notebooks[name] = nb
             plans[name] = plan(nb, released.trusted[name])
-    return Prepared(submission, Job(submission.student_id, plans), notebooks, reasons)
+    return Prepared(submission, Job(submission.student_id, plans), notebooks, reasons, key or {})
 
 
 def _cell_name(nb: nbformat.NotebookNode, index: int) -> str:
@@ -239,51 +285,101 @@ def record(
     complete = set(graded) == set(course.notebooks(assignment_id)) and not any(
         r.stopped for r in graded.values()
     )
+    if prepared.fingerprint.get("sandbox") == "process":
+        reasons.append("graded without a sandbox (--no-sandbox)")
     tests = []
     out_dir = course.path("autograded", student_id, assignment_id)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.mkdir(parents=True)
+    scratch = _scratch_for(out_dir, "partial")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    try:
+        with course.gradebook() as gb:
+            gb.update_or_create_student(student_id)
+            submission = gb.update_or_create_submission(assignment_id, student_id)
+            for notebook in submission.notebooks:
+                name = f"{notebook.name}.ipynb"
+                result = graded.get(name)
+                scores = {}
+                if result is not None:
+                    nbformat.write(result.nb, scratch / name)
+                    for test in result.tests:
+                        scores[test.grade_id] = test.score
+                        tests.append(dataclasses.asdict(test))
+                for grade in notebook.grades:
+                    if grade.name in released.points.get(name, {}):
+                        grade.auto_score = min(scores.get(grade.name, 0.0), float(grade.max_score))
+                    grade.needs_manual_grade = grade.manual_score is not None
+            gb.db.flush()
+            score, max_score = float(submission.score), float(submission.max_score)
+            result = {
+                "student_id": student_id,
+                "assignment": assignment_id,
+                "status": "graded" if complete else "failed",
+                "score": score,
+                "max_score": max_score,
+                "reasons": reasons,
+                "tests": tests,
+                "seconds": round(run.seconds, 2) if run is not None else 0.0,
+                "graded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "fingerprint": prepared.fingerprint,
+            }
+            (scratch / "grading.json").write_text(json.dumps(result, indent=1))
+            _replace_dir(scratch, out_dir)
+            # A crash from here to the commit leaves grading.json ahead of the gradebook;
+            # the next run sees that they disagree and grades the submission again.
+            gb.db.commit()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return result
+
+
+def _scratch_for(target: Path, kind: str) -> Path:
+    return target.parent / f".{target.name}.{kind}"
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Put folder ``new`` at ``target``, replacing what is there, in two renames."""
+    old = _scratch_for(target, "old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.rename(target, old)
+    os.rename(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover_dir(target: Path) -> None:
+    """Undo what a crash inside :func:`_replace_dir` or a scratch write left behind."""
+    old = _scratch_for(target, "old")
+    if old.exists() and not target.exists():
+        os.rename(old, target)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(_scratch_for(target, "partial"), ignore_errors=True)
+
+
+def up_to_date(course: Course, assignment_id: str, student_id: str, key: dict) -> dict | None:
+    """The recorded result if it was graded from ``key`` and the gradebook agrees with it, else None."""
+    result = course.read_result(student_id, assignment_id)
+    if result is None or result.get("fingerprint") != key:
+        return None
     with course.gradebook() as gb:
-        gb.update_or_create_student(student_id)
-        submission = gb.update_or_create_submission(assignment_id, student_id)
-        for notebook in submission.notebooks:
-            name = f"{notebook.name}.ipynb"
-            result = graded.get(name)
-            scores = {}
-            if result is not None:
-                nbformat.write(result.nb, out_dir / name)
-                for test in result.tests:
-                    scores[test.grade_id] = test.score
-                    tests.append(dataclasses.asdict(test))
-            for grade in notebook.grades:
-                if grade.name in released.points.get(name, {}):
-                    grade.auto_score = min(scores.get(grade.name, 0.0), float(grade.max_score))
-                grade.needs_manual_grade = grade.manual_score is not None
-        gb.db.commit()
-        score, max_score = float(submission.score), float(submission.max_score)
-    result = {
-        "student_id": student_id,
-        "assignment": assignment_id,
-        "status": "graded" if complete else "failed",
-        "score": score,
-        "max_score": max_score,
-        "reasons": reasons,
-        "tests": tests,
-        "seconds": round(run.seconds, 2) if run is not None else 0.0,
-        "graded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    course.result_path(student_id, assignment_id).write_text(json.dumps(result, indent=1))
+        try:
+            submission = gb.find_submission(assignment_id, student_id)
+        except Exception:
+            return None
+        if abs(float(submission.score) - result["score"]) > 1e-9:
+            return None
     return result
 
 
 def _store_submitted(course: Course, assignment_id: str, submission: Submission) -> None:
-    """Copy the files to ``submitted/`` and forget any earlier grade: the student is pending."""
+    """Copy the files to ``submitted/`` in one step; an earlier grade stays until the new one is recorded."""
     target = course.path("submitted", submission.student_id, assignment_id)
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
+    _recover_dir(target)
+    scratch = _scratch_for(target, "partial")
+    scratch.mkdir(parents=True)
     for name, path in submission.notebooks.items():
-        shutil.copyfile(path, target / name)
-    course.result_path(submission.student_id, assignment_id).unlink(missing_ok=True)
+        shutil.copyfile(path, scratch / name)
+    _replace_dir(scratch, target)
 
 
 def format_result(result: dict) -> str:
@@ -305,8 +401,14 @@ def grade(
     limits: Limits,
     progress: bool = True,
     echo: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> list[dict]:
-    """Grade every submission of ``assignment_id`` found at ``path``; return the results."""
+    """Grade every submission of ``assignment_id`` found at ``path``; return the results.
+
+    Submissions already graded from the same content, release, sandbox and
+    limits are skipped (their recorded results are returned, marked
+    ``"skipped": True``) unless ``force``.
+    """
     course.check_assignment(assignment_id)
     with course.gradebook() as gb:
         try:
@@ -326,23 +428,39 @@ def grade(
         duplicated = sorted(k for k, v in seen.items() if v > 1)
         if duplicated:
             raise UserError(f"{path}: more than one submission for {', '.join(duplicated)}")
-        for submission in submissions:
-            _store_submitted(course, assignment_id, submission)
         prepared: dict[str, Prepared] = {}
         released = Released.load(course, assignment_id)
+        release_digest = released.digest()
+        todo = []
+        for submission in submissions:
+            _recover_dir(course.path("autograded", submission.student_id, assignment_id))
+            key = fingerprint(submission, release_digest, sandbox, limits)
+            previous = None if force else up_to_date(course, assignment_id, submission.student_id, key)
+            if previous is not None:
+                results.append({**previous, "skipped": True})
+                continue
+            _store_submitted(course, assignment_id, submission)
+            todo.append((submission, key))
+        if results:
+            write(
+                f"skipped {len(results)} submission(s) already graded from the same files, release and "
+                "settings (--force regrades them)"
+            )
         server = TestServer(sandbox, released.trusted, released.files, limits)
 
         def jobs():
             # A background thread prepares submissions ahead, in order, so a free
             # sandbox never waits for the gradebook reads of the next one.
             with ThreadPoolExecutor(max_workers=1) as preparer:
-                ahead = preparer.map(lambda s: prepare(course, assignment_id, s, released), submissions)
+                ahead = preparer.map(lambda t: prepare(course, assignment_id, t[0], released, t[1]), todo)
                 for item in ahead:
                     prepared[item.submission.student_id] = item
                     yield item.job
 
+        if not todo:
+            return sorted(results, key=lambda r: r["student_id"])
         bar = tqdm(
-            total=len(submissions),
+            total=len(todo),
             desc=f"grading {assignment_id}",
             unit="sub",
             disable=not progress,

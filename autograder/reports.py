@@ -6,9 +6,32 @@ import csv
 import io
 import os
 import tempfile
+import textwrap
 from pathlib import Path
 
 from .course import Course, UserError
+from .grading import submission_digest
+
+#: Width of the reason column in ``status``; the full text is in ``--json`` and grading.json.
+REASON_WIDTH = 60
+
+
+def submission_state(course: Course, student_id: str, assignment_id: str) -> tuple[str, dict | None]:
+    """(graded / failed / pending, the result in force or None) for a stored submission.
+
+    A submission whose files differ from those its recorded result was graded
+    from is pending; the earlier result stays in force until it is regraded.
+    """
+    result = course.read_result(student_id, assignment_id)
+    if result is None:
+        return "pending", None
+    folder = course.path("submitted", student_id, assignment_id)
+    graded_from = result.get("fingerprint", {}).get("submission")
+    if graded_from and folder.is_dir():
+        if submission_digest({p.name: p for p in folder.glob("*.ipynb")}) != graded_from:
+            return "pending", result
+    return result["status"], result
+
 
 EXPORT_FORMATS = ("csv", "canvas")
 
@@ -25,11 +48,8 @@ def grade_rows(course: Course) -> list[dict]:
                     score, status = 0.0, "missing"
                 else:
                     score = float(submission.score)
-                    result = course.read_result(student.id, assignment.name)
-                    if result:
-                        status = result["status"]
-                    elif course.path("submitted", student.id, assignment.name).is_dir():
-                        status = "pending"  # resubmitted; the score is the previous grading's
+                    if course.path("submitted", student.id, assignment.name).is_dir():
+                        status, _ = submission_state(course, student.id, assignment.name)
                     else:
                         status = "graded"  # graded by nbgrader itself
                 rows.append(
@@ -101,7 +121,7 @@ def export(course: Course, output: Path, fmt: str = "csv") -> int:
 
 
 def status_rows(course: Course, assignments: list[str]) -> list[dict]:
-    """graded / failed / pending for every submission in ``submitted/``."""
+    """graded / failed / pending for every submission in ``submitted/``, with the full reasons."""
     rows = []
     submitted = course.root / course.coursedir.submitted_directory
     for assignment_id in assignments:
@@ -111,28 +131,25 @@ def status_rows(course: Course, assignments: list[str]) -> list[dict]:
             if (p / assignment_id).is_dir()
         )
         for student_id in students:
-            result = course.read_result(student_id, assignment_id)
+            state, result = submission_state(course, student_id, assignment_id)
+            row = {"student_id": student_id, "assignment": assignment_id, "state": state}
             if result is None:
-                rows.append(
-                    {
-                        "student_id": student_id,
-                        "assignment": assignment_id,
-                        "state": "pending",
-                        "score": "",
-                        "reason": "submitted, not graded yet",
-                    }
-                )
-            else:
-                rows.append(
-                    {
-                        "student_id": student_id,
-                        "assignment": assignment_id,
-                        "state": result["status"],
-                        "score": f"{result['score']:g}/{result['max_score']:g}",
-                        "reason": "; ".join(result["reasons"]),
-                    }
-                )
+                rows.append({**row, "score": "", "reasons": ["submitted, not graded yet"]})
+                continue
+            score = f"{result['score']:g}/{result['max_score']:g}"
+            reasons = list(result["reasons"])
+            if state == "pending":
+                reasons.insert(0, f"resubmitted; the previous grade ({score}) stays until it is regraded")
+            rows.append({**row, "score": score, "reasons": reasons})
     return rows
+
+
+def short_reason(reasons: list[str], width: int = REASON_WIDTH) -> str:
+    """The first reason, cut to ``width``, and how many more there are."""
+    if not reasons:
+        return ""
+    more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    return textwrap.shorten(reasons[0], width=max(width - len(more), 20), placeholder="...") + more
 
 
 def table(rows: list[dict], columns: list[str]) -> str:

@@ -182,7 +182,7 @@ def test_grade_prints_a_table(graded):
         "alice       3/3    graded",
         "bob         0/3    graded",
         "carol       0/3    failed",
-        f"graded 3 submissions of {ASSIGNMENT} (1 could not be fully run)",
+        f"3 submissions of {ASSIGNMENT}: 3 graded now, 0 unchanged since they were graded; 1 could not be fully run",
     ]
     assert err.startswith("sandbox: ")
     assert "carol: 0/3 FAILED - missing notebook toy.ipynb" in err

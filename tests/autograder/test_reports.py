@@ -142,11 +142,11 @@ def test_export_is_atomic(graded, tmp_path, monkeypatch, failure):
 @pytest.mark.slow
 def test_status_shows_graded_failed_and_pending(graded):
     rows = status_rows(graded, [ASSIGNMENT])
-    assert [(r["student_id"], r["state"], r["score"], r["reason"]) for r in rows] == [
-        ("alice", "graded", "3/3", ""),
-        ("bob", "graded", "0/3", ""),
-        ("carol", "failed", "0/3", f"missing notebook {NOTEBOOK}"),
-        ("dave", "pending", "", "submitted, not graded yet"),
+    assert [(r["student_id"], r["state"], r["score"], r["reasons"]) for r in rows] == [
+        ("alice", "graded", "3/3", []),
+        ("bob", "graded", "0/3", []),
+        ("carol", "failed", "0/3", [f"missing notebook {NOTEBOOK}"]),
+        ("dave", "pending", "", ["submitted, not graded yet"]),
     ]
     assert {r["assignment"] for r in rows} == {ASSIGNMENT}
     assert status_rows(graded, [ODD_ASSIGNMENT]) == []
