@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -19,13 +20,16 @@ from .reports import EXPORT_FORMATS, export, short_reason, status_rows, table
 
 
 def _positive(kind: type):
+    """An argparse type: a finite number above 0 (a whole one when ``kind`` is int)."""
+    what = "a whole number" if kind is int else "a number"
+
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be {what} greater than 0, got {text}")
         return value
 
     return parse
@@ -100,8 +104,9 @@ def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
 
 
 def cmd_export(course: Course, args: argparse.Namespace) -> int:
-    n = export(course, args.output, args.format)
-    print(f"wrote {n} rows to {args.output}")
+    students, rows = export(course, args.output, args.format)
+    what = "students" if args.format == "canvas" else "grades (a row per student and assignment)"
+    print(f"wrote {rows} {what} for {students} students to {args.output}")
     return 0
 
 
@@ -125,8 +130,13 @@ def cmd_status(course: Course, args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="autograder", description=__doc__)
-    p.add_argument("--root", type=Path, help="course folder (default: the nearest with nbgrader_config.py)")
+    root_help = "course folder (default: the nearest with nbgrader_config.py)"
+    p.add_argument("--root", type=Path, help=root_help)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Global options work after the subcommand too: each subparser knows them, with a default
+    # that leaves the value given before the subcommand alone.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, default=argparse.SUPPRESS, help=root_help)
 
     def limits(q: argparse.ArgumentParser) -> None:
         q.add_argument(
@@ -151,12 +161,16 @@ def parser() -> argparse.ArgumentParser:
             help="address-space limit of the notebook's kernel (default 4096)",
         )
 
-    q = sub.add_parser("release", help="check the source, generate release/, check the release fails")
+    q = sub.add_parser(
+        "release", parents=[common], help="check the source, generate release/, check the release fails"
+    )
     q.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
     limits(q)
     q.set_defaults(run=cmd_release)
 
-    q = sub.add_parser("grade", help="grade submissions in sandboxes and record them in the gradebook")
+    q = sub.add_parser(
+        "grade", parents=[common], help="grade submissions in sandboxes and record them in the gradebook"
+    )
     q.add_argument("assignment", metavar="ASSIGNMENT")
     q.add_argument(
         "path",
@@ -184,16 +198,18 @@ def parser() -> argparse.ArgumentParser:
     limits(q)
     q.set_defaults(run=cmd_grade)
 
-    q = sub.add_parser("feedback", help="write each student's feedback HTML")
+    q = sub.add_parser("feedback", parents=[common], help="write each student's feedback HTML")
     q.add_argument("assignment", metavar="ASSIGNMENT")
     q.set_defaults(run=cmd_feedback)
 
-    q = sub.add_parser("export", help="write grades as CSV")
+    q = sub.add_parser("export", parents=[common], help="write grades as CSV")
     q.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
     q.add_argument("--output", type=Path, required=True, metavar="FILE")
     q.set_defaults(run=cmd_export)
 
-    q = sub.add_parser("status", help="graded, pending and failed submissions, with reasons")
+    q = sub.add_parser(
+        "status", parents=[common], help="graded, pending and failed submissions, with reasons"
+    )
     q.add_argument("assignment", nargs="?", metavar="ASSIGNMENT")
     q.add_argument("--json", action="store_true", help="every row with its full list of reasons, as JSON")
     q.set_defaults(run=cmd_status)

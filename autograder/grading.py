@@ -313,6 +313,8 @@ def record(
             score, max_score = float(submission.score), float(submission.max_score)
             result = {
                 "student_id": student_id,
+                "name": prepared.submission.name,
+                "late": prepared.submission.late,
                 "assignment": assignment_id,
                 "status": "graded" if complete else "failed",
                 "score": score,

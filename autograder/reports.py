@@ -37,60 +37,85 @@ EXPORT_FORMATS = ("csv", "canvas")
 
 
 def grade_rows(course: Course) -> list[dict]:
-    """One row per student and assignment in the gradebook; no submission scores 0."""
+    """One row per student and assignment in the gradebook.
+
+    ``status`` is ``missing`` where the student has no submission (score 0 in
+    CSV, blank in Canvas); a pending resubmission carries the grade in force.
+    """
     rows = []
     with course.gradebook() as gb:
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
             for student in sorted(gb.students, key=lambda s: s.id):
+                row = {
+                    "student_id": student.id,
+                    "name": "",
+                    "assignment": assignment.name,
+                    "score": 0.0,
+                    "max_score": float(assignment.max_score),
+                    "status": "missing",
+                    "late": False,
+                }
                 try:
                     submission = gb.find_submission(assignment.name, student.id)
                 except Exception:
-                    score, status = 0.0, "missing"
+                    rows.append(row)
+                    continue
+                row["score"] = float(submission.score)
+                if course.path("submitted", student.id, assignment.name).is_dir():
+                    row["status"], result = submission_state(course, student.id, assignment.name)
+                    if result:
+                        row["name"], row["late"] = result.get("name", ""), bool(result.get("late"))
                 else:
-                    score = float(submission.score)
-                    if course.path("submitted", student.id, assignment.name).is_dir():
-                        status, _ = submission_state(course, student.id, assignment.name)
-                    else:
-                        status = "graded"  # graded by nbgrader itself
-                rows.append(
-                    {
-                        "student_id": student.id,
-                        "assignment": assignment.name,
-                        "score": score,
-                        "max_score": float(assignment.max_score),
-                        "status": status,
-                    }
-                )
+                    row["status"] = "graded"  # graded by nbgrader itself
+                rows.append(row)
     return rows
 
 
-def _csv(rows: list[dict]) -> str:
+def _csv(rows: list[dict]) -> tuple[str, int]:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["student_id", "assignment", "score", "max_score", "status"])
+    fields = ["student_id", "name", "assignment", "score", "max_score", "status", "late"]
+    writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "score": f"{row['score']:g}", "max_score": f"{row['max_score']:g}"})
-    return out.getvalue()
+        writer.writerow(
+            {
+                **row,
+                "score": f"{row['score']:g}",
+                "max_score": f"{row['max_score']:g}",
+                "late": "yes" if row["late"] else "",
+            }
+        )
+    return out.getvalue(), len(rows)
 
 
-def _canvas(rows: list[dict]) -> str:
-    """Canvas's gradebook import layout: a column per assignment, a 'Points Possible' row."""
-    assignments = sorted({r["assignment"] for r in rows})
+def _canvas(rows: list[dict]) -> tuple[str, int]:
+    """Canvas's gradebook import layout: a column per assignment graded here, a 'Points Possible' row.
+
+    Only assignments with at least one submission graded here get a column, and
+    a student without a submission gets a blank cell, never 0: importing the
+    file leaves every other grade in Canvas as it was.
+    """
+    graded = sorted({r["assignment"] for r in rows if r["status"] != "missing"})
     max_scores = {r["assignment"]: r["max_score"] for r in rows}
-    students: dict[str, dict[str, float]] = {}
+    students: dict[str, dict] = {}
     for row in rows:
-        students.setdefault(row["student_id"], {})[row["assignment"]] = row["score"]
+        entry = students.setdefault(row["student_id"], {"name": row["name"], "scores": {}})
+        entry["name"] = entry["name"] or row["name"]
+        if row["status"] != "missing":
+            entry["scores"][row["assignment"]] = row["score"]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *assignments])
-    writer.writerow(["Points Possible", "", "", "", "", *(f"{max_scores[a]:g}" for a in assignments)])
-    for student_id, scores in sorted(students.items()):
-        writer.writerow([student_id, student_id, "", "", "", *(f"{scores.get(a, 0):g}" for a in assignments)])
-    return out.getvalue()
+    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *graded])
+    writer.writerow(["Points Possible", "", "", "", "", *(f"{max_scores[a]:g}" for a in graded)])
+    for student_id, entry in sorted(students.items()):
+        scores = entry["scores"]
+        cells = [f"{scores[a]:g}" if a in scores else "" for a in graded]
+        writer.writerow([entry["name"] or student_id, student_id, "", "", "", *cells])
+    return out.getvalue(), len(students)
 
 
-def export(course: Course, output: Path, fmt: str = "csv") -> int:
-    """Write the grades to ``output`` atomically; return the number of rows."""
+def export(course: Course, output: Path, fmt: str = "csv") -> tuple[int, int]:
+    """Write the grades to ``output`` atomically; return (students, grade rows written)."""
     if fmt not in EXPORT_FORMATS:
         raise UserError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
     output = Path(output)
@@ -105,8 +130,13 @@ def export(course: Course, output: Path, fmt: str = "csv") -> int:
     rows = grade_rows(course)
     if not rows:
         raise UserError("the gradebook has no students yet: run `autograder grade` first")
-    text = _csv(rows) if fmt == "csv" else _canvas(rows)
-    fd, tmp = tempfile.mkstemp(dir=output.parent.resolve(), prefix=f".{output.name}.")
+    text, written = _csv(rows) if fmt == "csv" else _canvas(rows)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=output.parent.resolve(), prefix=f".{output.name}.")
+    except OSError as error:
+        raise UserError(
+            f"cannot write {output}: {error.strerror or error}; choose another --output"
+        ) from None
     try:
         with os.fdopen(fd, "w", newline="") as f:
             f.write(text)
@@ -114,10 +144,15 @@ def export(course: Course, output: Path, fmt: str = "csv") -> int:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a grades file is not
         os.replace(tmp, output)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise UserError(
+            f"cannot write {output}: {error.strerror or error}; choose another --output"
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return len(rows)
+    return len({r["student_id"] for r in rows}), written
 
 
 def status_rows(course: Course, assignments: list[str]) -> list[dict]:
@@ -133,6 +168,8 @@ def status_rows(course: Course, assignments: list[str]) -> list[dict]:
         for student_id in students:
             state, result = submission_state(course, student_id, assignment_id)
             row = {"student_id": student_id, "assignment": assignment_id, "state": state}
+            if result and result.get("late"):
+                row["state"] += " (late)"
             if result is None:
                 rows.append({**row, "score": "", "reasons": ["submitted, not graded yet"]})
                 continue
