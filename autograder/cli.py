@@ -1,4 +1,4 @@
-"""The ``autograder`` command line: release, grade, feedback, export, status."""
+"""The ``autograder`` command line: release, grade, feedback, export, status, remove."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .course import Course, UserError
 from .edition import build_student_edition
 from .executor import make_executor
 from .feedback import write_feedback
-from .grading import grade
+from .grading import grade, remove
 from .release import release
 from .reports import EXPORT_FORMATS, export, short_reason, status_rows, table
 
@@ -107,6 +107,12 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
     students, rows = export(course, args.output, args.format)
     what = "students" if args.format == "canvas" else "grades (a row per student and assignment)"
     print(f"wrote {rows} {what} for {students} students to {args.output}")
+    return 0
+
+
+def cmd_remove(course: Course, args: argparse.Namespace) -> int:
+    for line in remove(course, args.student, args.assignment):
+        print(f"removed {line}")
     return 0
 
 
@@ -206,6 +212,15 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
     q.add_argument("--output", type=Path, required=True, metavar="FILE")
     q.set_defaults(run=cmd_export)
+
+    q = sub.add_parser(
+        "remove", parents=[common], help="take a student's submission (or the student) out of the gradebook"
+    )
+    q.add_argument("student", metavar="STUDENT")
+    q.add_argument(
+        "assignment", nargs="?", metavar="ASSIGNMENT", help="default: every assignment, and the student"
+    )
+    q.set_defaults(run=cmd_remove)
 
     q = sub.add_parser(
         "status", parents=[common], help="graded, pending and failed submissions, with reasons"

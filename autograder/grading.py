@@ -204,6 +204,9 @@ def prepare_notebook(
         meta = cell.metadata.get("nbgrader", {})
         if not isinstance(meta, dict) or not isinstance(meta.get("grade_id", ""), str):
             return None, [f"{name}: nbgrader metadata is damaged (cell {index}); it was scored 0"]
+    wrong = wrong_notebook(course, assignment_id, name, nb, locked)
+    if wrong:
+        return None, [wrong]
     reasons = []
     seen = {}
     for cell in nb.cells:
@@ -235,6 +238,46 @@ def prepare_notebook(
     except Exception as error:
         return None, [*reasons, f"{name}: nbgrader metadata is damaged ({error}); it was scored 0"]
     return nb, reasons
+
+
+def _grade_ids(nb: nbformat.NotebookNode) -> set[str]:
+    return {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
+
+
+@functools.lru_cache(maxsize=16)
+def _released_ids(release_root: str) -> dict[str, set[str]]:
+    """``{"<assignment>/<notebook>": grade ids}`` of every released notebook of a course."""
+    return {
+        f"{p.parent.name}/{p.name}": _grade_ids(nbformat.read(p, as_version=4))
+        for p in sorted(Path(release_root).glob("*/*.ipynb"))
+    }
+
+
+def wrong_notebook(
+    course: Course, assignment_id: str, name: str, nb: nbformat.NotebookNode, locked: dict[str, str]
+) -> str | None:
+    """One line saying so when ``nb`` is not this assignment's notebook, else None.
+
+    It is not when fewer than half of the notebook's read-only cells are there
+    (by nbgrader grade id); it names the released notebook it resembles most.
+    """
+    if not locked:
+        return None
+    ids = _grade_ids(nb)
+    present = len(ids & set(locked))
+    if present * 2 >= len(locked):
+        return None
+    others = _released_ids(str(course.root / course.coursedir.release_directory))
+    best = max(others, key=lambda k: len(ids & others[k]), default=None)
+    looks = (
+        f"; it looks like {best}"
+        if best and best != f"{assignment_id}/{name}" and len(ids & others[best]) * 2 >= len(others[best])
+        else ""
+    )
+    return (
+        f"{name} is not this assignment's notebook: only {present} of the {len(locked)} read-only cells of "
+        f"{assignment_id}/{name} are in it{looks}; it was scored 0 (was the wrong file uploaded?)"
+    )
 
 
 def prepare(
@@ -478,3 +521,49 @@ def grade(
         finally:
             bar.close()
     return sorted(results, key=lambda r: r["student_id"])
+
+
+def remove(course: Course, student_id: str, assignment_id: str | None = None) -> list[str]:
+    """Take a student's submission of one assignment (or all of them, and the student) out of the course.
+
+    Removes the gradebook's records and the student's folders under
+    ``submitted/``, ``autograded/`` and ``feedback/``; returns what was removed.
+    """
+    with course.gradebook() as gb:
+        try:
+            student = gb.find_student(student_id)
+        except Exception:
+            known = sorted(s.id for s in gb.students)
+            hint = (
+                f"; the gradebook has {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}"
+                if known
+                else ""
+            )
+            raise UserError(f"no student {student_id!r} in the gradebook{hint}") from None
+        assignments = (
+            [assignment_id] if assignment_id else sorted(s.assignment.name for s in student.submissions)
+        )
+        removed = []
+        if assignment_id:
+            course.check_assignment(assignment_id)
+        for name in assignments:
+            try:
+                gb.remove_submission(name, student_id)
+            except Exception:
+                if assignment_id:
+                    raise UserError(f"{student_id} has no submission of {name} in the gradebook") from None
+                continue
+            removed.append(f"gradebook: {student_id}'s submission of {name}")
+        if not assignment_id:
+            gb.remove_student(student_id)
+            removed.append(f"gradebook: student {student_id}")
+    for step in ("submitted", "autograded", "feedback"):
+        for name in assignments:
+            folder = course.path(step, student_id, name)
+            if folder.exists():
+                shutil.rmtree(folder)
+                removed.append(str(folder.relative_to(course.root)))
+        parent = course.path(step, student_id, ".").resolve()
+        if parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+    return removed
