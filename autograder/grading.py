@@ -24,12 +24,14 @@ until the new one is recorded.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import datetime as dt
 import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -55,6 +57,9 @@ from .notebooks import TEST_SETUP_TAG, assemble, plan
 from .release import assignment_files
 from .sandbox import Limits, Run, Sandbox, TestServer, TrustedNotebook
 from .submissions import Submission, collect
+
+#: A markdown heading that states points, e.g. "## Part A — Uncertainty scores (9 points)".
+PART_HEADING = re.compile(r"^#{1,6}\s+(.*\(\s*\d+(?:\.\d+)?\s+points?\s*\))\s*$", re.MULTILINE)
 
 
 @dataclass
@@ -121,11 +126,14 @@ class Released:
     locked: dict[str, dict[str, str]]  # notebook -> grade_id -> source of each locked cell
     trusted: dict[str, TrustedNotebook]  # notebook -> what the trusted side runs
     points: dict[str, dict[str, float]]  # notebook -> test grade_id -> points
+    parts: dict[str, dict[str, str]] = field(
+        default_factory=dict
+    )  # notebook -> test -> "Part A ... (9 points)"
 
     @classmethod
     def load(cls, course: Course, assignment_id: str) -> Released:
         folder = course.path("release", ".", assignment_id)
-        locked, trusted, points = {}, {}, {}
+        locked, trusted, points, parts = {}, {}, {}, {}
         with course.gradebook() as gb:
             assignment = gb.find_assignment(assignment_id)
             for notebook in assignment.notebooks:
@@ -137,11 +145,17 @@ class Released:
                     for g in notebook.grade_cells
                     if g.cell_type == "code" and g.name not in solutions
                 }
-                tagged, locked[name] = [], {}
+                tagged, locked[name], parts[name] = [], {}, {}
                 if (folder / name).is_file():
                     released = nbformat.read(folder / name, as_version=4)
+                    part = ""
                     for c in released.cells:
+                        if c.cell_type == "markdown":
+                            heading = PART_HEADING.search(c.source)
+                            part = heading.group(1).strip() if heading else part
                         meta = c.metadata.get("nbgrader", {})
+                        if meta.get("grade") and part:
+                            parts[name][meta.get("grade_id")] = part
                         if meta.get("locked") and not meta.get("solution"):
                             locked[name][meta["grade_id"]] = c.source  # as the students received it
                             if TEST_SETUP_TAG in c.metadata.get("tags", []):
@@ -153,7 +167,19 @@ class Released:
                 }
                 trusted[name] = TrustedNotebook(setup, {g: sources[g].source for g in tests})
                 points[name] = tests
-        return cls(assignment_files(folder) if folder.is_dir() else {}, locked, trusted, points)
+        return cls(assignment_files(folder) if folder.is_dir() else {}, locked, trusted, points, parts)
+
+    def description(self, notebook: str, grade_id: str) -> str:
+        """The first line of a test cell's docstring as students received it (never hidden text)."""
+        source = self.locked.get(notebook, {}).get(grade_id, "")
+        try:
+            body = ast.parse(source).body
+        except SyntaxError:
+            return ""
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            if isinstance(body[0].value.value, str):
+                return body[0].value.value.strip().splitlines()[0] if body[0].value.value.strip() else ""
+        return ""
 
     def digest(self) -> str:
         """A hash of everything here that decides a grade: change any of it and results are stale."""
@@ -347,7 +373,13 @@ def record(
                     nbformat.write(result.nb, scratch / name)
                     for test in result.tests:
                         scores[test.grade_id] = test.score
-                        tests.append(dataclasses.asdict(test))
+                        tests.append(
+                            {
+                                **dataclasses.asdict(test),
+                                "description": released.description(name, test.grade_id),
+                                "part": released.parts.get(name, {}).get(test.grade_id, ""),
+                            }
+                        )
                 for grade in notebook.grades:
                     if grade.name in released.points.get(name, {}):
                         grade.auto_score = min(scores.get(grade.name, 0.0), float(grade.max_score))
