@@ -8,7 +8,7 @@ PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info
 INSTALLED := $(VENV)/.installed-$(PY_VERSION)
 CLASS := build/sample_class
 
-.PHONY: install demo test lab bench clean distclean
+.PHONY: install demo test lab report bench clean distclean
 
 $(INSTALLED): pyproject.toml
 	@test -n "$(PY_VERSION)" || { echo "make: $(PYTHON) does not run; set PYTHON=python3.11 (3.11 to 3.13)"; exit 1; }
@@ -47,6 +47,10 @@ test: install
 ## lab: JupyterLab on this repository, for instructors (students use dist/student: `make lab` there)
 lab: install
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+
+## report: every source notebook executed at full size with papermill, as notebook and HTML in build/reports/
+report: install
+	$(BIN)/autograder report
 
 ## bench: grading speed against plain nbgrader, and the course's quality goals
 bench: install

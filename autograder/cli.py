@@ -16,6 +16,7 @@ from .executor import make_executor
 from .feedback import write_feedback
 from .grading import grade, remove
 from .release import release
+from .report import run_report
 from .reports import EXPORT_FORMATS, export, short_reason, status_rows, table
 
 
@@ -107,6 +108,16 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
     students, rows = export(course, args.output, args.format)
     what = "students" if args.format == "canvas" else "grades (a row per student and assignment)"
     print(f"wrote {rows} {what} for {students} students to {args.output}")
+    return 0
+
+
+def cmd_report(course: Course, args: argparse.Namespace) -> int:
+    assignments = args.assignments or course.assignments()
+    for assignment_id in assignments:
+        course.check_assignment(assignment_id)
+    output = args.output if args.output.is_absolute() else course.root / args.output
+    for page in run_report(course, assignments, output, small=args.small):
+        print(page)
     return 0
 
 
@@ -212,6 +223,16 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
     q.add_argument("--output", type=Path, required=True, metavar="FILE")
     q.set_defaults(run=cmd_export)
+
+    q = sub.add_parser(
+        "report", parents=[common], help="run every source notebook with papermill at full size, to HTML"
+    )
+    q.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
+    q.add_argument("--small", action="store_true", help="the parameters cell's own (CI) sizes instead")
+    q.add_argument(
+        "--output", type=Path, default=Path("build/reports"), metavar="FOLDER", help="default: build/reports"
+    )
+    q.set_defaults(run=cmd_report)
 
     q = sub.add_parser(
         "remove", parents=[common], help="take a student's submission (or the student) out of the gradebook"

@@ -13,6 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder.course import Course
@@ -145,3 +146,21 @@ def test_edited_and_deleted_tests_are_restored(graded_class):
     first_wrong = next(iter(SAMPLES[assignment].WRONG_ANSWERS))
     assert edited["score"] == results[f"wrong_{first_wrong}"]["score"]
     assert len(edited["tests"]) == len(results["full_marks"]["tests"])
+
+
+@pytest.mark.slow
+@pytest.mark.notebooks
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_papermill_runs_every_notebook_with_injected_parameters(assignment, tmp_path):
+    """What `make report` does, at the parameters cell's own sizes: papermill injects them."""
+    from autograder.report import default_parameters, run_report
+
+    pages = run_report(Course(ROOT), [assignment], tmp_path, small=True)
+    assert [p.name for p in pages] == [
+        p.with_suffix(".html").name for p in sorted((ROOT / "source" / assignment).glob("*.ipynb"))
+    ]
+    for page in pages:
+        executed = nbformat.read(page.with_suffix(".ipynb"), as_version=4)
+        injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert len(injected) == 1 and default_parameters(executed), "the parameters cell assigns no literal"
+        assert "<html" in page.read_text()
