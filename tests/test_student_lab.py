@@ -109,27 +109,66 @@ def test_instructor_endpoints_are_off(lab):
     assert _get(f"{base}/nbgrader_version?version=0&token={TOKEN}") != 404  # Validate's server side is on
 
 
-def test_run_all_then_validate_in_chromium(lab):
+def _chrome(width: int, height: int):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
+    chromium, driver_path = _browser()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    options.add_argument(f"--window-size={width},{height}")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+def test_feedback_page_reads_on_a_phone(tmp_path):
+    from autograder.feedback import render
+
+    tests = [
+        {
+            "grade_id": f"margin_{i}",
+            "part": "Part A — Uncertainty scores (9 points)",
+            "score": i % 2,
+            "max_score": 1,
+            "status": "passed" if i % 2 else "failed",
+            "description": "margin uses the two largest probabilities, wherever they are in the row.",
+            "message": ""
+            if i % 2
+            else "your code raised ValueError at: check_close(margin(np.array([[0.2, 0.5, 0.3]])), np.array([0.7]), what='margin of three classes')",
+        }
+        for i in range(6)
+    ]
+    result = {
+        "student_id": "Jose-Garcia",
+        "assignment": "01_labeling",
+        "score": 3,
+        "max_score": 6,
+        "graded_at": "2026-11-25T00:00:00+00:00",
+        "reasons": ["labeling.ipynb: locked cell 'setup' was edited; it was restored"],
+        "tests": tests,
+    }
+    page = tmp_path / "feedback.html"
+    page.write_text(render(result))
+    browser = _chrome(390, 844)  # a phone's viewport
+    try:
+        browser.get(page.as_uri())
+        browser.save_screenshot(str(SHOTS / "feedback_phone.png"))
+        overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow}px wider than a phone's screen"
+        assert "3 of 6 tests passed" in browser.find_element("tag name", "body").text
+    finally:
+        browser.quit()
+
+
+def test_run_all_then_validate_in_chromium(lab):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     base, _ = lab
-    chromium, driver_path = _browser()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(flag)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    browser = webdriver.Chrome(service=Service(driver_path), options=options)
+    browser = _chrome(1400, 1000)
     wait = WebDriverWait(browser, 180)
     try:
         browser.get(f"{base}/lab/tree/{NOTEBOOK}?token={TOKEN}")
