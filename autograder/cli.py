@@ -1,4 +1,4 @@
-"""The ``autograder`` command line: release, grade, feedback, export, status."""
+"""The ``autograder`` command line: release, grade, selftest, feedback, export, status."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from .feedback import write_feedback
 from .grading import grade
 from .release import release
 from .reports import EXPORT_FORMATS, export, status_rows, table
+from .selftest import report_json, selftest
 
 
 def _positive(kind: type):
@@ -47,7 +48,7 @@ def cmd_release(course: Course, args: argparse.Namespace) -> int:
         course.check_assignment(assignment_id)
     box = _sandbox()
     for assignment_id in assignments:
-        target = release(course, assignment_id, box, _limits(args))
+        target = release(course, assignment_id, box, _limits(args), mutants=args.mutants, echo=print)
         print(f"released {assignment_id} -> {target.relative_to(course.root)}")
     return 0
 
@@ -72,6 +73,26 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     failed = sum(r["status"] == "failed" for r in results)
     print(f"graded {len(results)} submissions of {args.assignment} ({failed} could not be fully run)")
     return 0
+
+
+def cmd_selftest(course: Course, args: argparse.Namespace) -> int:
+    course.check_assignment(args.assignment)
+    report = selftest(
+        course,
+        args.assignment,
+        sandbox=_sandbox(),
+        limits=_limits(args),
+        executor=make_executor(args.workers),
+        mutants=args.mutants,
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
+    if args.json:
+        print(report_json(report))
+    else:
+        print(report.summary())
+        print(report.details())
+    return 1 if report.below() else 0
 
 
 def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
@@ -126,6 +147,13 @@ def parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("release", help="check the source, generate release/, check the release fails")
     q.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
+    q.add_argument(
+        "--mutants",
+        type=_positive(int),
+        default=None,
+        metavar="N",
+        help="mutants per assignment for the mutation-score gate (default: Selftest.release_mutants, else all)",
+    )
     limits(q)
     q.set_defaults(run=cmd_release)
 
@@ -146,6 +174,26 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
     limits(q)
     q.set_defaults(run=cmd_grade)
+
+    q = sub.add_parser(
+        "selftest", help="grade generated wrong answers (mutants) and report each exercise's mutation score"
+    )
+    q.add_argument("assignment", metavar="ASSIGNMENT")
+    q.add_argument(
+        "--mutants",
+        type=_positive(int),
+        default=None,
+        metavar="N",
+        help="grade a sample of N mutants (default: all)",
+    )
+    q.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    q.add_argument("--json", action="store_true", help="print the report as JSON")
+    q.add_argument(
+        "--workers", type=_positive(int), default=None, help="parallel sandboxes (default: CPU count)"
+    )
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    limits(q)
+    q.set_defaults(run=cmd_selftest)
 
     q = sub.add_parser("feedback", help="write each student's feedback HTML")
     q.add_argument("assignment", metavar="ASSIGNMENT")
