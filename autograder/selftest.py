@@ -220,11 +220,20 @@ def generate_mutants(course: Course, assignment_id: str) -> list[Mutant]:
 
 
 def sample(mutants: list[Mutant], n: int | None, seed: int) -> list[Mutant]:
-    """``n`` mutants spread evenly over the exercises, chosen with ``seed`` (all when ``n`` is None).
+    """``n`` mutants chosen with ``seed``, stratified by exercise (all when ``n`` is None).
 
-    Each exercise's mutants are shuffled with the seed, then taken one
-    exercise at a time in turn, so a small sample still reaches every exercise.
-    The sample keeps the mutants' original order.
+    Each exercise gets a share of ``n`` proportional to its number of mutants
+    (largest remainders round up), so a one-line answer cell does not take as
+    much of a small sample as a function with dozens of mutants; within an
+    exercise the mutants are drawn at random. The sample keeps the mutants'
+    original order.
+
+    >>> from autograder.mutation import mutate_cell
+    >>> mutants = mutate_cell("a = 1", notebook="nb", grade_id="a") + mutate_cell(
+    ...     "b = x + y * 2 - 1", notebook="nb", grade_id="b"
+    ... )
+    >>> [m.grade_id for m in sample(mutants, 4, seed=0)]
+    ['a', 'b', 'b', 'b']
     """
     if n is None or n >= len(mutants):
         return list(mutants)
@@ -232,16 +241,12 @@ def sample(mutants: list[Mutant], n: int | None, seed: int) -> list[Mutant]:
     by_exercise: dict[tuple[str, str], list[int]] = {}
     for index, mutant in enumerate(mutants):
         by_exercise.setdefault((mutant.notebook, mutant.grade_id), []).append(index)
-    queues = []
-    for indices in by_exercise.values():
-        shuffled = list(indices)
-        rng.shuffle(shuffled)
-        queues.append(shuffled)
-    chosen: list[int] = []
-    while len(chosen) < n:
-        for queue in queues:
-            if queue and len(chosen) < n:
-                chosen.append(queue.pop())
+    shares = {key: n * len(indices) / len(mutants) for key, indices in by_exercise.items()}
+    quotas = {key: int(share) for key, share in shares.items()}
+    by_remainder = sorted(shares, key=lambda key: (-(shares[key] - quotas[key]), list(shares).index(key)))
+    for key in by_remainder[: n - sum(quotas.values())]:
+        quotas[key] += 1
+    chosen = [i for key, indices in by_exercise.items() for i in rng.sample(indices, quotas[key])]
     return [mutants[i] for i in sorted(chosen)]
 
 

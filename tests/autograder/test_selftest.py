@@ -13,7 +13,16 @@ from autograder.cli import main
 from autograder.course import Course, UserError
 from autograder.executor import LocalProcessExecutor
 from autograder.mutation import Mutant
-from autograder.selftest import Exercise, Report, generate_mutants, sample, selftest
+from autograder.release import release
+from autograder.selftest import (
+    Exercise,
+    Report,
+    generate_mutants,
+    release_mutants,
+    sample,
+    selftest,
+    threshold,
+)
 
 SOLUTION = '''def count_above(values, limit):
     """How many values are strictly above limit (limit >= 0, else ValueError)."""
@@ -115,14 +124,15 @@ def _mutant(grade_id: str, n: int) -> Mutant:
     return Mutant(f"{grade_id}-{n}", "nb.ipynb", grade_id, "remove", n, "", "", "")
 
 
-def test_sample_is_deterministic_and_reaches_every_exercise():
-    mutants = [_mutant("a", i) for i in range(20)] + [_mutant("b", i) for i in range(3)]
-    chosen = sample(mutants, 6, 0)
-    assert chosen == sample(mutants, 6, 0) and len(chosen) == 6
-    assert sum(m.grade_id == "b" for m in chosen) == 3
+def test_sample_is_deterministic_and_proportional():
+    mutants = [_mutant("a", i) for i in range(30)] + [_mutant("b", i) for i in range(10)]
+    chosen = sample(mutants, 8, 0)
+    assert chosen == sample(mutants, 8, 0) and len(chosen) == 8
+    assert sum(m.grade_id == "b" for m in chosen) == 2
     assert chosen == sorted(chosen, key=mutants.index)
-    assert sample(mutants, 6, 1) != chosen
+    assert sample(mutants, 8, 1) != chosen
     assert sample(mutants, None, 0) == mutants == sample(mutants, 100, 0)
+    assert len(sample(mutants, 3, 0)) == 3
 
 
 def test_score_leaves_out_equivalents_and_is_none_without_mutants():
@@ -168,8 +178,6 @@ def test_bad_threshold_in_the_config(tmp_path, capsys, value, bad):
     course = _course(tmp_path / "c", STRONG)
     with open(course.root / "nbgrader_config.py", "a") as config:
         config.write(f"c.Selftest.threshold = {value}\n")
-    from autograder.selftest import threshold
-
     with pytest.raises(UserError, match=rf"Selftest.threshold must be a number between 0 and 1 .*got {bad}"):
         threshold(Course(course.root))
 
@@ -182,3 +190,30 @@ def test_bad_options(tmp_path, capsys, argv):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "usage: autograder" in err
+
+
+@pytest.mark.slow
+def test_release_refuses_an_exercise_below_the_threshold(tmp_path, sandbox, limits):
+    course = _course(tmp_path / "weak", WEAK)
+    lines = []
+    with pytest.raises(
+        UserError, match=r"toy: mutation score below 90% for count_above \(\d+%: count_above-"
+    ):
+        release(course, ASSIGNMENT, sandbox, limits, echo=lines.append)
+    assert "count_above" in lines[0] and "< threshold" in lines[0]
+    assert not course.path("release", ".", ASSIGNMENT).exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "2.5", "'all'"])
+def test_bad_release_mutants_in_the_config(tmp_path, value):
+    course = _course(tmp_path / "c", STRONG)
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write(f"c.Selftest.release_mutants = {value}\n")
+    with pytest.raises(UserError, match="Selftest.release_mutants must be a whole number >= 1, or None"):
+        release_mutants(Course(course.root))
+
+
+def test_config_defaults(tmp_path):
+    course = _course(tmp_path / "c", STRONG)
+    (course.root / "nbgrader_config.py").write_text("c = get_config()  # noqa: F821\n")
+    assert threshold(Course(course.root)) == 0.9 and release_mutants(Course(course.root)) is None
