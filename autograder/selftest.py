@@ -327,6 +327,26 @@ def selftest(
 ) -> Report:
     """Grade the assignment's mutants (all, or ``mutants`` of them chosen with ``seed``); score each exercise.
 
+    Parameters
+    ----------
+    course : Course
+        The course whose ``source/<assignment_id>`` is tested; nothing in it is written.
+    assignment_id : str
+        The assignment, e.g. ``"01_labeling"``.
+    sandbox, limits, executor
+        How each submission is graded, as for :func:`autograder.grading.grade`.
+    mutants : int, optional
+        Grade a sample of this many (see :func:`sample`); default every mutant.
+    seed : int
+        Seed of the sample.
+    progress : bool
+        Show grading's progress bar.
+
+    Returns
+    -------
+    Report
+        Scores per exercise, survivors, equivalents, timing.
+
     Raises
     ------
     UserError
@@ -409,6 +429,20 @@ def gate(
     echo: Callable[[str], None] | None = None,
 ) -> Report:
     """The release gate: a selftest (``mutants``, else ``Selftest.release_mutants``) that must meet the threshold.
+
+    Parameters
+    ----------
+    course, assignment_id, sandbox, limits
+        As for :func:`selftest`; one worker per CPU.
+    mutants : int, optional
+        Sample size; default ``Selftest.release_mutants`` from ``nbgrader_config.py``.
+    echo : callable, optional
+        Receives the score table.
+
+    Returns
+    -------
+    Report
+        The selftest's report, when every exercise meets the threshold.
 
     Raises
     ------
