@@ -1,4 +1,4 @@
-"""The ``autograder`` command line: release, grade, feedback, export, status, remove."""
+"""The ``autograder`` command line: release, grade, selftest, feedback, export, status, report, remove."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from .grading import grade, remove
 from .release import release
 from .report import run_report
 from .reports import EXPORT_FORMATS, export, short_reason, status_rows, table
+from .selftest import report_json, selftest
 
 
 def _positive(kind: type):
@@ -54,7 +55,7 @@ def cmd_release(course: Course, args: argparse.Namespace) -> int:
         course.check_assignment(assignment_id)
     box = _sandbox(allow_unsandboxed=True)  # the instructor's own notebooks
     for assignment_id in assignments:
-        target = release(course, assignment_id, box, _limits(args))
+        target = release(course, assignment_id, box, _limits(args), mutants=args.mutants, echo=print)
         print(f"released {assignment_id} -> {target.relative_to(course.root)}")
     archive = build_student_edition(course)
     print(
@@ -96,6 +97,26 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
         f"{skipped} unchanged since they were graded; {failed} could not be fully run"
     )
     return 0
+
+
+def cmd_selftest(course: Course, args: argparse.Namespace) -> int:
+    course.check_assignment(args.assignment)
+    report = selftest(
+        course,
+        args.assignment,
+        sandbox=_sandbox(allow_unsandboxed=True),  # mutants of the instructor's own solutions
+        limits=_limits(args),
+        executor=make_executor(args.workers),
+        mutants=args.mutants,
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
+    if args.json:
+        print(report_json(report))
+    else:
+        print(report.summary())
+        print(report.details())
+    return 1 if report.below() else 0
 
 
 def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
@@ -182,6 +203,13 @@ def parser() -> argparse.ArgumentParser:
         "release", parents=[common], help="check the source, generate release/, check the release fails"
     )
     q.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: every assignment")
+    q.add_argument(
+        "--mutants",
+        type=_positive(int),
+        default=None,
+        metavar="N",
+        help="mutants per assignment for the mutation-score gate (default: Selftest.release_mutants, else all)",
+    )
     limits(q)
     q.set_defaults(run=cmd_release)
 
@@ -214,6 +242,28 @@ def parser() -> argparse.ArgumentParser:
     )
     limits(q)
     q.set_defaults(run=cmd_grade)
+
+    q = sub.add_parser(
+        "selftest",
+        parents=[common],
+        help="grade generated wrong answers (mutants) and report each exercise's mutation score",
+    )
+    q.add_argument("assignment", metavar="ASSIGNMENT")
+    q.add_argument(
+        "--mutants",
+        type=_positive(int),
+        default=None,
+        metavar="N",
+        help="grade a sample of N mutants (default: all)",
+    )
+    q.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    q.add_argument("--json", action="store_true", help="print the report as JSON")
+    q.add_argument(
+        "--workers", type=_positive(int), default=None, help="parallel sandboxes (default: CPU count)"
+    )
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    limits(q)
+    q.set_defaults(run=cmd_selftest)
 
     q = sub.add_parser("feedback", parents=[common], help="write each student's feedback HTML")
     q.add_argument("assignment", metavar="ASSIGNMENT")

@@ -3,7 +3,9 @@
 The sample class (samples/build_class.py) is graded once per assignment with the
 real toolchain and sandbox: the solution must earn full marks, the untouched
 release zero, every plausible wrong answer less than full, and the broken
-submissions a clear, attributed result.
+submissions a clear, attributed result. A fixed sample of generated wrong
+answers (``autograder selftest``) must all lose points; ``make bench`` grades
+every one of them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from autograder.executor import LocalProcessExecutor
 from autograder.grading import grade
 from autograder.release import generate
 from autograder.sandbox import Limits, detect
+from autograder.selftest import selftest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "samples"))
@@ -28,6 +31,8 @@ import build_class  # noqa: E402
 
 ASSIGNMENTS = Course(ROOT).assignments()
 SAMPLES = build_class.sample_modules()
+#: Generated wrong answers graded per assignment in CI (seed 0); ``make bench`` grades all.
+SELFTEST_MUTANTS = 20
 
 
 def _copy_course(tmp: Path, assignment: str) -> Course:
@@ -164,3 +169,20 @@ def test_papermill_runs_every_notebook_with_injected_parameters(assignment, tmp_
         injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
         assert len(injected) == 1 and default_parameters(executed), "the parameters cell assigns no literal"
         assert "<html" in page.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_sampled_mutants_lose_points(assignment, tmp_path):
+    report = selftest(
+        _copy_course(tmp_path, assignment),
+        assignment,
+        sandbox=detect(),
+        limits=Limits(cell_timeout=60, notebook_timeout=300),
+        executor=LocalProcessExecutor(2),
+        mutants=SELFTEST_MUTANTS,
+        seed=0,
+    )
+    assert report.graded == min(SELFTEST_MUTANTS, report.total)
+    assert [m.id for e in report.exercises for m in e.survived] == [], report.details()
+    assert report.unused_equivalents == []

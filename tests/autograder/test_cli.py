@@ -44,7 +44,7 @@ def test_help_runs_as_a_module():
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("usage: autograder")
-    for command in ("release", "grade", "feedback", "export", "status"):
+    for command in ("release", "grade", "selftest", "feedback", "export", "status"):
         assert command in run.stdout
 
 
