@@ -32,7 +32,6 @@ SHARED = {
     "proba = np.asarray(proba, dtype=float)": "converting an array-like argument, as every function taking probabilities does",
     "answers = np.asarray(answers)": "converting an array-like argument",
     "if answers.shape[0] == 0:": "the empty-input case the exercise text states",
-    "except ValueError as err:": "Python syntax",
 }
 
 
@@ -49,11 +48,30 @@ def _between(source: str, begin: str, end: str) -> list[str]:
     return lines
 
 
+def _visible(source: str) -> list[str]:
+    """The lines of a cell outside its solution and hidden-test blocks (what the release keeps)."""
+    kept, inside = [], False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS")):
+            inside = True
+        elif stripped.startswith(("### END SOLUTION", "### END HIDDEN TESTS")):
+            inside = False
+        elif not inside:
+            kept.append(stripped)
+    return kept
+
+
 def secret_lines() -> dict[str, str]:
-    """Every distinctive line of a solution or hidden test in source/ -> where it is from."""
+    """Every distinctive line of a solution or hidden test in source/ -> where it is from.
+
+    A line the notebook also shows outside those blocks (a visible test or a
+    demo using the same input) is no secret and is left out.
+    """
     found = {}
     for path in sorted((ROOT / "source").glob("*/*.ipynb")):
         nb = nbformat.read(path, as_version=4)
+        shown = {line for cell in nb.cells for line in _visible(cell.source)}
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
             for begin, end in (
@@ -61,7 +79,7 @@ def secret_lines() -> dict[str, str]:
                 ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
             ):
                 for line in _between(cell.source, begin, end):
-                    if len(line) >= MIN_CHARS and not line.startswith("#"):
+                    if len(line) >= MIN_CHARS and not line.startswith("#") and line not in shown:
                         found.setdefault(line, f"{path.relative_to(ROOT)} ({grade_id})")
     return found
 
