@@ -105,10 +105,14 @@ def check_raises(
     except error as raised:
         message = str(raised)
         if not message.strip():
-            raise AssertionError(f"{what}: the {error.__name__} has no message saying what was wrong") from None
+            raise AssertionError(
+                f"{what}: the {error.__name__} has no message saying what was wrong"
+            ) from None
         for text in mentions:
             if text not in message:
-                raise AssertionError(f"{what}: the {error.__name__}'s message does not mention {text!r}") from None
+                raise AssertionError(
+                    f"{what}: the {error.__name__}'s message does not mention {text!r}"
+                ) from None
     else:
         raise AssertionError(f"{what} should raise {error.__name__}")
 
