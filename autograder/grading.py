@@ -301,8 +301,9 @@ def wrong_notebook(
         else ""
     )
     return (
-        f"{name} is not this assignment's notebook: only {present} of the {len(locked)} read-only cells of "
-        f"{assignment_id}/{name} are in it{looks}; it was scored 0 (was the wrong file uploaded?)"
+        f"{name} is not this assignment's notebook, or most of it was deleted: only {present} of the "
+        f"{len(locked)} read-only cells of {assignment_id}/{name} are in it{looks}; it was scored 0 "
+        "(was the wrong file uploaded?)"
     )
 
 

@@ -40,8 +40,9 @@ def test_another_assignments_notebook_is_named_in_one_line(released_course, tmp_
     result = course.read_result("ann", ASSIGNMENT)
     assert result["score"] == 0 and result["status"] == "failed"
     assert result["reasons"] == [
-        f"{NOTEBOOK} is not this assignment's notebook: only 0 of the 3 read-only cells of {ASSIGNMENT}/{NOTEBOOK} "
-        "are in it; it looks like week2/week2.ipynb; it was scored 0 (was the wrong file uploaded?)"
+        f"{NOTEBOOK} is not this assignment's notebook, or most of it was deleted: only 0 of the 3 read-only "
+        f"cells of {ASSIGNMENT}/{NOTEBOOK} are in it; it looks like week2/week2.ipynb; it was scored 0 "
+        "(was the wrong file uploaded?)"
     ]
     assert course.read_result("bob", ASSIGNMENT)["score"] == 3
     _, status, _ = run_cli("--root", course.root, "status")
