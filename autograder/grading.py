@@ -126,9 +126,9 @@ class Released:
     locked: dict[str, dict[str, str]]  # notebook -> grade_id -> source of each locked cell
     trusted: dict[str, TrustedNotebook]  # notebook -> what the trusted side runs
     points: dict[str, dict[str, float]]  # notebook -> test grade_id -> points
-    parts: dict[str, dict[str, str]] = field(
-        default_factory=dict
-    )  # notebook -> test -> "Part A ... (9 points)"
+    # notebook -> test grade_id -> its "Part A ... (9 points)" heading, and its docstring's first line
+    parts: dict[str, dict[str, str]] = field(default_factory=dict)
+    descriptions: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, course: Course, assignment_id: str) -> Released:
@@ -167,19 +167,13 @@ class Released:
                 }
                 trusted[name] = TrustedNotebook(setup, {g: sources[g].source for g in tests})
                 points[name] = tests
-        return cls(assignment_files(folder) if folder.is_dir() else {}, locked, trusted, points, parts)
-
-    def description(self, notebook: str, grade_id: str) -> str:
-        """The first line of a test cell's docstring as students received it (never hidden text)."""
-        source = self.locked.get(notebook, {}).get(grade_id, "")
-        try:
-            body = ast.parse(source).body
-        except SyntaxError:
-            return ""
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-            if isinstance(body[0].value.value, str):
-                return body[0].value.value.strip().splitlines()[0] if body[0].value.value.strip() else ""
-        return ""
+        descriptions = {
+            name: {g: _first_docstring_line(locked[name].get(g, "")) for g in tests}
+            for name, tests in points.items()
+        }
+        return cls(
+            assignment_files(folder) if folder.is_dir() else {}, locked, trusted, points, parts, descriptions
+        )
 
     def digest(self) -> str:
         """A hash of everything here that decides a grade: change any of it and results are stale."""
@@ -190,6 +184,15 @@ class Released:
             "points": self.points,
         }
         return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+
+def _first_docstring_line(source: str) -> str:
+    """The first line of a cell's docstring (for a test: as students received it, never hidden text)."""
+    try:
+        docstring = ast.get_docstring(ast.parse(source)) or ""
+    except SyntaxError:
+        return ""
+    return docstring.splitlines()[0] if docstring else ""
 
 
 def submission_digest(notebooks: dict[str, Path]) -> str:
@@ -270,12 +273,11 @@ def _grade_ids(nb: nbformat.NotebookNode) -> set[str]:
     return {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
 
 
-@functools.lru_cache(maxsize=16)
-def _released_ids(release_root: str) -> dict[str, set[str]]:
+def _released_ids(release_root: Path) -> dict[str, set[str]]:
     """``{"<assignment>/<notebook>": grade ids}`` of every released notebook of a course."""
     return {
         f"{p.parent.name}/{p.name}": _grade_ids(nbformat.read(p, as_version=4))
-        for p in sorted(Path(release_root).glob("*/*.ipynb"))
+        for p in sorted(release_root.glob("*/*.ipynb"))
     }
 
 
@@ -293,7 +295,7 @@ def wrong_notebook(
     present = len(ids & set(locked))
     if present * 2 >= len(locked):
         return None
-    others = _released_ids(str(course.root / course.coursedir.release_directory))
+    others = _released_ids(course.root / course.coursedir.release_directory)
     best = max(others, key=lambda k: len(ids & others[k]), default=None)
     looks = (
         f"; it looks like {best}"
@@ -377,7 +379,7 @@ def record(
                         tests.append(
                             {
                                 **dataclasses.asdict(test),
-                                "description": released.description(name, test.grade_id),
+                                "description": released.descriptions.get(name, {}).get(test.grade_id, ""),
                                 "part": released.parts.get(name, {}).get(test.grade_id, ""),
                             }
                         )
@@ -434,19 +436,14 @@ def _recover_dir(target: Path) -> None:
     shutil.rmtree(_scratch_for(target, "partial"), ignore_errors=True)
 
 
-def up_to_date(course: Course, assignment_id: str, student_id: str, key: dict) -> dict | None:
-    """The recorded result if it was graded from ``key`` and the gradebook agrees with it, else None."""
-    result = course.read_result(student_id, assignment_id)
-    if result is None or result.get("fingerprint") != key:
-        return None
-    with course.gradebook() as gb:
-        try:
-            submission = gb.find_submission(assignment_id, student_id)
-        except Exception:
-            return None
-        if abs(float(submission.score) - result["score"]) > 1e-9:
-            return None
-    return result
+def up_to_date(result: dict | None, key: dict, recorded_score: float | None) -> bool:
+    """Whether ``result`` was graded from ``key`` and the gradebook's score agrees with it."""
+    return (
+        result is not None
+        and result.get("fingerprint") == key
+        and recorded_score is not None
+        and abs(recorded_score - result["score"]) <= 1e-9
+    )
 
 
 def _store_submitted(course: Course, assignment_id: str, submission: Submission) -> None:
@@ -490,7 +487,7 @@ def grade(
     course.check_assignment(assignment_id)
     with course.gradebook() as gb:
         try:
-            gb.find_assignment(assignment_id)
+            recorded = {s.student.id: float(s.score) for s in gb.find_assignment(assignment_id).submissions}
         except Exception:
             raise UserError(
                 f"{assignment_id} is not in the gradebook yet: run `autograder release {assignment_id}` first"
@@ -513,8 +510,8 @@ def grade(
         for submission in submissions:
             _recover_dir(course.path("autograded", submission.student_id, assignment_id))
             key = fingerprint(submission, release_digest, sandbox, limits)
-            previous = None if force else up_to_date(course, assignment_id, submission.student_id, key)
-            if previous is not None:
+            previous = course.read_result(submission.student_id, assignment_id)
+            if not force and up_to_date(previous, key, recorded.get(submission.student_id)):
                 results.append({**previous, "skipped": True})
                 continue
             _store_submitted(course, assignment_id, submission)

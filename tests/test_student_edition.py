@@ -35,31 +35,18 @@ SHARED = {
 }
 
 
-def _between(source: str, begin: str, end: str) -> list[str]:
-    lines, inside = [], False
-    for line in source.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(begin):
-            inside = True
-        elif stripped.startswith(end):
-            inside = False
-        elif inside:
-            lines.append(stripped)
-    return lines
-
-
-def _visible(source: str) -> list[str]:
-    """The lines of a cell outside its solution and hidden-test blocks (what the release keeps)."""
-    kept, inside = [], False
+def _split(source: str) -> tuple[list[str], list[str]]:
+    """(lines inside solution and hidden-test blocks, lines outside them: what the release keeps), stripped."""
+    inside, outside, hidden = [], [], False
     for line in source.splitlines():
         stripped = line.strip()
         if stripped.startswith(("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS")):
-            inside = True
+            hidden = True
         elif stripped.startswith(("### END SOLUTION", "### END HIDDEN TESTS")):
-            inside = False
-        elif not inside:
-            kept.append(stripped)
-    return kept
+            hidden = False
+        else:
+            (inside if hidden else outside).append(stripped)
+    return inside, outside
 
 
 def secret_lines() -> dict[str, str]:
@@ -71,16 +58,13 @@ def secret_lines() -> dict[str, str]:
     found = {}
     for path in sorted((ROOT / "source").glob("*/*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        shown = {line for cell in nb.cells for line in _visible(cell.source)}
-        for cell in nb.cells:
+        split = [(cell, *_split(cell.source)) for cell in nb.cells]
+        shown = {line for _, _, outside in split for line in outside}
+        for cell, inside, _ in split:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
-            for begin, end in (
-                ("### BEGIN SOLUTION", "### END SOLUTION"),
-                ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
-            ):
-                for line in _between(cell.source, begin, end):
-                    if len(line) >= MIN_CHARS and not line.startswith("#") and line not in shown:
-                        found.setdefault(line, f"{path.relative_to(ROOT)} ({grade_id})")
+            for line in inside:
+                if len(line) >= MIN_CHARS and not line.startswith("#") and line not in shown:
+                    found.setdefault(line, f"{path.relative_to(ROOT)} ({grade_id})")
     return found
 
 
