@@ -29,6 +29,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from course.inference._plugins import load_function
 from course.inference._workers import AsyncQueue, ServerlessPool, Throttled, WorkerFailure
 from course.inference.capture import DataCaptureConfig, capture_key, capture_record
 from course.inference.handlers import HandlerError, InferenceHandler, decode, media_type
@@ -138,6 +140,9 @@ class EndpointState:
         self.model_cache: ModelCache | None = None
         self.serverless = None
         self.async_queue = None
+        self.router = (
+            load_function(Path(config["router_path"]).read_bytes()) if config.get("router_path") else None
+        )
         capture = config.get("data_capture")
         self.capture = (
             CaptureWriter(DataCaptureConfig(**capture), self.name, self.s3, config.get("seed"))
@@ -152,7 +157,7 @@ class EndpointState:
             mm = self.config["multi_model"]
             self.model_cache = ModelCache(
                 mm["model_data_prefix"], s3=self.s3, memory_limit_bytes=mm["memory_limit_bytes"],
-                work_dir=mm["work_dir"],
+                work_dir=mm["work_dir"], choose_evictions=load_function(Path(mm["evictions_path"]).read_bytes()),
             )  # fmt: skip
         if kind == "serverless":
             self.serverless = ServerlessPool(
@@ -171,7 +176,11 @@ class EndpointState:
             )
 
     def choose_variant(self, target: str | None) -> Variant:
-        """SageMaker's routing: ``TargetVariant`` if given, else at random by weight."""
+        """SageMaker's routing: ``TargetVariant`` if given, else by weight with the endpoint's router.
+
+        The router is the ``route_requests`` function handed to the endpoint
+        (assignment 04 Part A), called with this request's random draw.
+        """
         if target:
             if target not in self.variants:
                 raise ApiError(
@@ -180,15 +189,25 @@ class EndpointState:
                     f"use one of {sorted(self.variants)}",
                 )  # fmt: skip
             return self.variants[target]
-        variants = list(self.variants.values())
-        weights = [v.weight for v in variants]
-        if sum(weights) <= 0:
+        if all(v.weight <= 0 for v in self.variants.values()):
             raise ApiError(
                 400, "ValidationError",
                 f"every production variant of endpoint {self.name!r} has weight 0; set a weight "
                 "with update_endpoint_weights_and_capacities or pass TargetVariant",
             )  # fmt: skip
-        return self.random.choices(variants, weights=weights)[0]
+        if self.router is None:  # one production variant: nothing to choose
+            return next(iter(self.variants.values()))
+        weights = {name: v.weight for name, v in self.variants.items()}
+        try:
+            chosen = self.router(weights, [self.random.random()], [None])
+        except Exception as error:  # the router is the student's code: report whatever it raised
+            raise ApiError(500, "InternalFailure", f"the endpoint's router raised {error!r}") from None
+        if not isinstance(chosen, list) or len(chosen) != 1 or chosen[0] not in self.variants:
+            raise ApiError(
+                500, "InternalFailure",
+                f"the endpoint's router returned {chosen!r}, not a list with one of {sorted(self.variants)}",
+            )  # fmt: skip
+        return self.variants[chosen[0]]
 
     async def run(self, handler: InferenceHandler, body: bytes, content_type: str, accept: str | None,
                   variant: str) -> tuple[bytes, str]:  # fmt: skip

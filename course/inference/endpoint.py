@@ -38,10 +38,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from course.inference._plugins import dump_function, plug_in
 from course.inference.artifact import extract_model_artifact
 from course.inference.capture import DataCaptureConfig
 from course.platform import REALTIME_MAX_PAYLOAD_MB, REALTIME_MAX_SECONDS, SERVERLESS_MAX_PAYLOAD_MB
@@ -186,17 +188,29 @@ class MultiDataModel:
         *,
         endpoint_name: str | None = None,
         memory_limit_mb: float = 64,
+        choose_evictions: Callable[[list, dict, str, int], list] | None = None,
     ) -> Endpoint:
         """Start the multi-model endpoint and return it (running).
 
         ``memory_limit_mb`` (local only) is the instance memory available to
-        loaded models; past it the least recently used models are unloaded.
+        loaded models; past it, models are unloaded to make room.
+        ``choose_evictions(loaded, sizes, new_model, memory_limit_bytes)``
+        says which (assignment 04 Part D writes it; see
+        :class:`~course.inference.multimodel.ModelCache`). The student
+        edition has no default: pass your function.
+
+        Raises
+        ------
+        ValueError
+            If ``choose_evictions`` is missing where the package has no
+            reference, or cannot be sent to the server process.
         """
         endpoint = Endpoint(
             endpoint_name or self.name, [ProductionVariant(None, initial_instance_count=initial_instance_count,
                                                            instance_type=instance_type)],
             s3=self.s3, multi_model={"model_data_prefix": self.model_data_prefix,
                                      "memory_limit_bytes": int(memory_limit_mb * MB)},
+            choose_evictions=choose_evictions,
         )  # fmt: skip
         return endpoint.start()
 
@@ -336,6 +350,16 @@ class Endpoint:
         Set by :meth:`MultiDataModel.deploy`.
     s3 : LocalS3, optional
         The object store.
+    router : callable, optional
+        ``route_requests(weights, draws, target_variants) -> list`` of
+        variant names (assignment 04 Part A): the endpoint calls it once per
+        request without ``TargetVariant``, with the current weights (a dict
+        in variant order), one uniform draw and ``[None]``. Needed only with
+        several production variants; the student edition has no default, so
+        pass yours.
+    choose_evictions : callable, optional
+        For a multi-model endpoint, which models to unload (assignment 04
+        Part D; see :class:`~course.inference.multimodel.ModelCache`).
     seed : int, optional
         Seeds routing, data capture sampling and shadow sampling.
     invocation_timeout_seconds : float
@@ -350,7 +374,8 @@ class Endpoint:
     ------
     ValueError
         For a configuration SageMaker refuses (duplicate variant names,
-        serverless with data capture or several variants, ...).
+        serverless with data capture or several variants, ...), or a missing
+        ``router``/``choose_evictions`` where the package has no reference.
     """
 
     def __init__(
@@ -363,6 +388,8 @@ class Endpoint:
         async_inference_config: AsyncInferenceConfig | None = None,
         multi_model: dict[str, Any] | None = None,
         s3: LocalS3 | None = None,
+        router: Callable[[dict, list, list], list] | None = None,
+        choose_evictions: Callable[[list, dict, str, int], list] | None = None,
         seed: int | None = None,
         invocation_timeout_seconds: float = REALTIME_MAX_SECONDS,
         max_payload_mb: int | None = None,
@@ -409,6 +436,10 @@ class Endpoint:
             self.kind = "multi-model"
         else:
             self.kind = "realtime"
+        self._router = dump_function(plug_in(router, role="route_requests")) if len(variants) > 1 else None
+        self._evictions = (
+            dump_function(plug_in(choose_evictions, role="choose_evictions")) if multi_model else None
+        )
         self.port: int | None = None
         self._process: subprocess.Popen | None = None
         self._folder: Path | None = None
@@ -472,8 +503,13 @@ class Endpoint:
                 "notification_config": ac.notification_config or {}, "idle_seconds": ac.idle_seconds,
                 "max_attempts": ac.max_attempts, "db_path": str(folder / "queue.sqlite3"), "s3_root": str(self.s3.root),
             }  # fmt: skip
+        if self._router is not None:
+            config["router_path"] = str(folder / "router.pkl")
+            (folder / "router.pkl").write_bytes(self._router)
         if self.kind == "multi-model":
-            config["multi_model"] = {**self.multi_model, "work_dir": str(folder / "models")}
+            (folder / "evictions.pkl").write_bytes(self._evictions)
+            config["multi_model"] = {**self.multi_model, "work_dir": str(folder / "models"),
+                                     "evictions_path": str(folder / "evictions.pkl")}  # fmt: skip
         return config
 
     def start(self) -> Endpoint:

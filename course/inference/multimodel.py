@@ -4,10 +4,12 @@
 (``model-a.tar.gz`` for ``s3://bucket/models/model-a.tar.gz``). The first
 call for a model downloads and loads it; later calls hit the loaded copy.
 When loading one more model would pass the memory limit, loaded models are
-unloaded, least recently used first, until it fits.
+unloaded first. Which ones is the ``choose_evictions`` function's choice
+(assignment 04 Part D asks students to write it: least recently used first,
+as few as needed); the cache checks that its answer frees enough memory.
 
 Simplification: SageMaker unloads models "under memory pressure" and does not
-document which one goes first; least recently used is the local rule, and a
+document which one goes first; least recently used is the course's rule, and a
 model's memory is the size of its extracted artifact, not what the process
 really holds.
 
@@ -34,9 +36,11 @@ import hashlib
 import shutil
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from course.inference._plugins import plug_in
 from course.inference.artifact import extract_model_artifact
 from course.inference.handlers import InferenceHandler
 from course.storage import LocalS3
@@ -61,11 +65,30 @@ class ModelCache:
         Total size of the loaded (extracted) models allowed at once.
     work_dir : str or pathlib.Path
         Where artifacts are extracted.
+    choose_evictions : callable, optional
+        ``(loaded, sizes, new_model, memory_limit_bytes) -> list`` of the
+        models to unload so that ``new_model`` fits: ``loaded`` lists the
+        loaded models least recently used first, ``sizes`` maps each of them
+        and ``new_model`` to its bytes. Assignment 04 Part D writes it; the
+        student edition has no default, so pass yours.
+
+    Raises
+    ------
+    ValueError
+        If the limit is not positive, or ``choose_evictions`` is missing where
+        the package has no reference.
     """
 
     def __init__(
-        self, model_data_prefix: str, *, s3: LocalS3, memory_limit_bytes: int, work_dir: str | Path
+        self,
+        model_data_prefix: str,
+        *,
+        s3: LocalS3,
+        memory_limit_bytes: int,
+        work_dir: str | Path,
+        choose_evictions: Callable[[list, dict, str, int], list] | None = None,
     ) -> None:
+        self.choose_evictions = plug_in(choose_evictions, role="choose_evictions")
         if memory_limit_bytes <= 0:
             raise ValueError(f"memory_limit_bytes ({memory_limit_bytes}) must be > 0")
         self.prefix = model_data_prefix if model_data_prefix.endswith("/") else model_data_prefix + "/"
@@ -126,8 +149,24 @@ class ModelCache:
             raise ValueError(
                 f"model {name!r} needs {size} bytes, more than the memory limit ({self.limit} bytes)"
             )
-        while self._loaded and self.memory_bytes() + size > self.limit:
-            victim = next(iter(self._loaded))
+        sizes = {loaded: loaded_size for loaded, (_, loaded_size, _) in self._loaded.items()}
+        try:
+            victims = self.choose_evictions(list(self._loaded), {**sizes, name: size}, name, self.limit)
+        except Exception as error:  # the student's code: report whatever it raised
+            shutil.rmtree(folder, ignore_errors=True)
+            raise ValueError(f"choose_evictions raised {error!r}") from None
+        if (
+            not isinstance(victims, list)
+            or len(set(victims)) != len(victims)
+            or any(victim not in sizes for victim in victims)
+            or self.memory_bytes() - sum(sizes[victim] for victim in victims) + size > self.limit
+        ):
+            shutil.rmtree(folder, ignore_errors=True)
+            raise ValueError(
+                f"choose_evictions returned {victims!r}: it must be a list of distinct loaded models "
+                f"({list(self._loaded)}) whose unloading leaves room for {name!r} ({size} bytes)"
+            )
+        for victim in victims:
             self._unload(victim)
             self._evictions.append(victim)
         handler = InferenceHandler(folder)
