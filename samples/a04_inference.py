@@ -47,10 +47,6 @@ WRONG_ANSWERS: dict[str, dict[str, str]] = {
     "route_boundary_to_earlier_variant": {
         "route_requests": _variant("route_requests", ("bisect.bisect_right(", "bisect.bisect_left("))
     },
-    # TargetVariant is ignored: every request is routed by weight.
-    "route_ignores_target_variant": {
-        "route_requests": _variant("route_requests", ("if target is not None:", "if False:"))
-    },
     # Empties the caller's list of targets while routing.
     "route_consumes_target_list": {
         "route_requests": _variant(
@@ -60,10 +56,6 @@ WRONG_ANSWERS: dict[str, dict[str, str]] = {
                 "for draw in draws:\n        target = target_variants.pop(0)",
             ),
         )  # fmt: skip
-    },
-    # A tuple, not a list.
-    "route_returns_tuple": {
-        "route_requests": _variant("route_requests", ("return routed", "return tuple(routed)"))
     },
     # Forgets the newline after each record.
     "batches_without_newline": {
@@ -81,12 +73,6 @@ WRONG_ANSWERS: dict[str, dict[str, str]] = {
             "serverless_break_even", ("math.ceil(seconds_per_request * 1000) / 1000", "seconds_per_request")
         )
     },
-    # Unloads the most recently used model first.
-    "evict_most_recently_used": {
-        "choose_evictions": _variant(
-            "choose_evictions", ("for name in loaded:\n", "for name in reversed(loaded):\n")
-        )
-    },
     # Needs strictly less than the limit: an exact fit unloads one model too many.
     "evict_until_strictly_below": {
         "choose_evictions": _variant(
@@ -102,5 +88,8 @@ WRONG_ANSWERS: dict[str, dict[str, str]] = {
 PARTIAL: dict[str, str] = {
     "split_mini_batches": WRONG_ANSWERS["batches_without_newline"]["split_mini_batches"],
     "serverless_break_even": WRONG_ANSWERS["break_even_without_rounding"]["serverless_break_even"],
-    "choose_evictions": WRONG_ANSWERS["evict_most_recently_used"]["choose_evictions"],
+    # Unloads the most recently used model first.
+    "choose_evictions": _variant(
+        "choose_evictions", ("for name in loaded:\n", "for name in reversed(loaded):\n")
+    ),
 }
