@@ -30,11 +30,8 @@ from .test_batch import _csv_lines
 
 STUDENT_EDITION = textwrap.dedent(
     """
-    import sys, tempfile, types
-    if sys.argv[1] == "absent":
-        sys.modules["course.inference._reference"] = None  # the student edition: no such module
-    else:
-        sys.modules["course.inference._reference"] = types.ModuleType("course.inference._reference")  # sandbox
+    import importlib, sys, tempfile, types
+    sys.modules["course.inference._reference"] = None  # the student edition: no such module
     from sklearn.dummy import DummyClassifier
     from course.inference import Endpoint, Model, ModelCache, MultiDataModel, ProductionVariant, create_model_artifact
     from course.inference.batch import Transformer
@@ -50,27 +47,31 @@ STUDENT_EDITION = textwrap.dedent(
         "Part D": lambda: MultiDataModel("mme", "s3://mod/", s3=s3).deploy(),
         "Part D (cache)": lambda: ModelCache("s3://mod/", s3=s3, memory_limit_bytes=10, work_dir=tempfile.mkdtemp()),
     }
-    for part, attempt in attempts.items():
-        try:
-            attempt()
-        except ValueError as error:
-            assert part.split(" (")[0] in str(error) and "pass " in str(error), error
-        else:
-            raise AssertionError(f"{part}: the service ran without the student's function")
-    Endpoint("single", [ProductionVariant(Model(uri, s3=s3))], s3=s3)  # one variant: no routing needed
-    Transformer(Model(uri, s3=s3), output_path="s3://outp", strategy="SingleRecord")
-    print("ok")
+    for edition in ("absent", "empty"):
+        if edition == "empty":  # the grading sandbox: the module is there, but empty
+            sys.modules["course.inference._reference"] = types.ModuleType("course.inference._reference")
+            importlib.reload(sys.modules["course.inference._plugins"])
+        for part, attempt in attempts.items():
+            try:
+                attempt()
+            except ValueError as error:
+                assert part.split(" (")[0] in str(error) and "pass " in str(error), error
+            else:
+                raise AssertionError(f"{edition}, {part}: the service ran without the student's function")
+        Endpoint("single", [ProductionVariant(Model(uri, s3=s3))], s3=s3)  # one variant: no routing needed
+        Transformer(Model(uri, s3=s3), output_path="s3://outp", strategy="SingleRecord")
+        print(edition, "ok")
     """
 )
 
 
-@pytest.mark.parametrize("reference", ["absent", "empty"])
-def test_without_the_reference_each_service_asks_for_the_students_function(reference):
+@pytest.mark.slow
+def test_without_the_reference_each_service_asks_for_the_students_function():
     done = subprocess.run(
-        [sys.executable, "-c", STUDENT_EDITION, reference], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", STUDENT_EDITION], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    assert done.stdout.split("\n")[:2] == ["absent ok", "empty ok"]
 
 
 def _heaviest(weights: dict, draws: list, targets: list) -> list:
