@@ -131,15 +131,14 @@ class TrainingJob:
         """The DescribeTrainingJob response (see :func:`course.training.describe_training_job`)."""
         return describe_training_job(self.name, local_root=self.local_root)
 
-    def logs(self) -> str:
-        """The script's output, every launch in order (stdout, then stderr, per launch)."""
+    def logs(self) -> list[str]:
+        """The script's output per launch, in order: stdout, then stderr."""
         folder = self.local_root / self.name / "logs"
         attempts = sorted(folder.glob("attempt-*.stdout"), key=lambda p: int(p.stem.split("-")[1]))
-        parts = []
-        for stdout in attempts:
-            parts.append(stdout.read_text(errors="replace"))
-            parts.append(stdout.with_suffix(".stderr").read_text(errors="replace"))
-        return "".join(parts)
+        return [
+            stdout.read_text(errors="replace") + stdout.with_suffix(".stderr").read_text(errors="replace")
+            for stdout in attempts
+        ]
 
 
 class Estimator:

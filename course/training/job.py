@@ -215,8 +215,10 @@ class _Record:
         tmp.write_text(json.dumps(_to_json(self.d), indent=1))
         os.replace(tmp, self.folder / "description.json")
 
-    def transition(self, status: str, message: str, *, primary: str | None = None) -> None:
-        now = self.clock.now()
+    def transition(self, status: str, message: str, *, primary: str | None = None) -> float:
+        """Close the current secondary status and open ``status``; return the simulated time."""
+        elapsed = self.clock.elapsed()
+        now = self.clock.at(elapsed)
         transitions = self.d["SecondaryStatusTransitions"]
         if transitions:
             transitions[-1]["EndTime"] = now
@@ -228,15 +230,41 @@ class _Record:
         self.save()
         if self.echo:
             print(f"{now:%Y-%m-%d %H:%M:%S} {status} - {message}", flush=True)
+        return elapsed
 
-    def finish(self, primary: str, secondary: str, message: str, *, training_seconds: float, billable: float):
-        self.transition(secondary, message, primary=primary)
+    def finish(
+        self,
+        primary: str,
+        secondary: str,
+        message: str,
+        *,
+        billing: _Billing,
+        instance_start: float | None = None,
+    ) -> None:
+        """End the job; an instance still running since ``instance_start`` is billed up to now."""
+        elapsed = self.transition(secondary, message, primary=primary)
+        if instance_start is not None:
+            billing.running += elapsed - instance_start
         now = self.d["LastModifiedTime"]
         self.d["SecondaryStatusTransitions"][-1]["EndTime"] = now
         self.d["TrainingEndTime"] = now
-        self.d["TrainingTimeInSeconds"] = round(training_seconds)
-        self.d["BillableTimeInSeconds"] = round(billable)
+        started = billing.started
+        self.d["TrainingTimeInSeconds"] = round(elapsed - started) if started is not None else 0
+        self.d["BillableTimeInSeconds"] = round(billing.running * billing.ratio)
         self.save()
+
+
+@dataclass
+class _Billing:
+    """Simulated seconds instances ran, when the first one started, and the price ratio billed.
+
+    Billable time on spot is running time at the spot price, in on-demand
+    seconds: ``running * spot price / on-demand price``.
+    """
+
+    ratio: float
+    running: float = 0.0
+    started: float | None = None
 
 
 def _prepare_instance(spec: JobSpec, instance: Path) -> tuple[dict[str, str], Path]:
@@ -370,24 +398,16 @@ def run_training_job(spec: JobSpec) -> dict[str, Any]:
             record.d["FailureReason"] = f"InternalServerError: {type(error).__name__}: {error}"[
                 :FAILURE_REASON_CHARS
             ]
-            record.finish("Failed", "Failed", "Training job failed", training_seconds=0.0, billable=0.0)
+            record.finish("Failed", "Failed", "Training job failed", billing=_Billing(ratio=1.0))
         raise
 
 
 def _play(spec: JobSpec, folder: Path, clock: SimulatedClock, record: _Record) -> dict[str, Any]:
     spot = spec.use_spot_instances
-    ratio = (
-        price_per_hour(spec.instance_type, spot=True) / price_per_hour(spec.instance_type) if spot else 1.0
-    )
-    running = 0.0  # simulated seconds instances ran (downloading, training, uploading)
-    started: float | None = None  # when the first instance became available
+    ratio = price_per_hour(spec.instance_type, spot=True) / price_per_hour(spec.instance_type)
+    billing = _Billing(ratio=ratio if spot else 1.0)
     metrics: list[dict[str, Any]] = []
     attempt = 0
-
-    def seconds_and_billing() -> dict[str, float]:
-        training = clock.elapsed() - started if started is not None else 0.0
-        return {"training_seconds": training, "billable": running * ratio}
-
     while True:
         message = "Launching requested ML instances" if attempt == 0 else "Waiting for spot capacity"
         record.transition("Starting", message)
@@ -395,17 +415,14 @@ def _play(spec: JobSpec, folder: Path, clock: SimulatedClock, record: _Record) -
         if spot and clock.elapsed() + wait >= spec.max_wait:
             clock.sleep(spec.max_wait - clock.elapsed())
             record.transition("Stopping", "Stopping the training job", primary="Stopping")
-            record.finish(
-                "Stopped", "MaxWaitTimeExceeded", "The job exceeded MaxWaitTimeInSeconds",
-                **seconds_and_billing(),
-            )  # fmt: skip
+            message = "The job exceeded MaxWaitTimeInSeconds"
+            record.finish("Stopped", "MaxWaitTimeExceeded", message, billing=billing)
             return record.d
         clock.sleep(wait)
-        instance_start = clock.elapsed()
-        if started is None:
-            started = instance_start
-            record.d["TrainingStartTime"] = clock.at(started)
-        record.transition("Downloading", "Downloading input data")
+        instance_start = record.transition("Downloading", "Downloading input data")
+        if billing.started is None:
+            billing.started = instance_start
+            record.d["TrainingStartTime"] = clock.at(instance_start)
         current = _Attempt(spec, folder, attempt)
         env, checkpoint_dir = _prepare_instance(spec, current.instance)
         with ExitStack() as stack:
@@ -414,12 +431,11 @@ def _play(spec: JobSpec, folder: Path, clock: SimulatedClock, record: _Record) -
             record.transition("Training", "Training image download completed. Training in progress.")
             process = current.launch(env, stack)
             stack.callback(_stop_process, process, grace_seconds=0.0, clock=clock)
-            outcome = _watch(spec, clock, process, attempt, running, instance_start)
+            outcome = _watch(spec, clock, process, attempt, billing.running, instance_start)
             if outcome == "Interrupted":
-                record.transition(
-                    "Interrupted",
-                    f"Spot interruption notice: SIGTERM sent, instance reclaimed in {spec.market.grace_seconds:g} s",
-                )
+                grace = spec.market.grace_seconds
+                message = f"Spot interruption notice: SIGTERM sent, instance reclaimed in {grace:g} s"
+                record.transition("Interrupted", message)
             elif outcome != "exited":
                 record.transition("Stopping", "Stopping the training job", primary="Stopping")
             if outcome != "exited":
@@ -429,17 +445,17 @@ def _play(spec: JobSpec, folder: Path, clock: SimulatedClock, record: _Record) -
             sys.stdout.write(current.stdout.read_text(errors="replace"))
             sys.stdout.write(current.stderr.read_text(errors="replace"))
         if outcome == "Interrupted":
-            running += clock.elapsed() - instance_start
+            billing.running += clock.elapsed() - instance_start
             attempt += 1
             continue
         record.d["FinalMetricDataList"] = _final_metrics(metrics)
         if outcome == "exited" and process.returncode != 0:
-            running += clock.elapsed() - instance_start
             record.d["FailureReason"] = (
                 f"AlgorithmError: ExecuteUserScriptError:\nExitCode {process.returncode}\n"
                 f"{_tail(current.stderr)}"
             )[:FAILURE_REASON_CHARS]
-            record.finish("Failed", "Failed", "Training job failed", **seconds_and_billing())
+            message = "Training job failed"
+            record.finish("Failed", "Failed", message, billing=billing, instance_start=instance_start)
             return record.d
         record.transition("Uploading", "Uploading generated training model")
         ml = current.instance / "opt" / "ml"
@@ -447,15 +463,12 @@ def _play(spec: JobSpec, folder: Path, clock: SimulatedClock, record: _Record) -
         spec.s3.put_object(f"{base}/model.tar.gz", _pack(ml / "model"))
         spec.s3.put_object(f"{base}/output.tar.gz", _pack(ml / "output" / "data"))
         record.d["ModelArtifacts"] = {"S3ModelArtifacts": f"{base}/model.tar.gz"}
-        running += clock.elapsed() - instance_start
         if outcome == "exited":
-            record.finish("Completed", "Completed", "Training job completed", **seconds_and_billing())
+            primary, secondary, message = "Completed", "Completed", "Training job completed"
         else:
-            reason = {
-                "MaxRuntimeExceeded": "MaxRuntimeInSeconds",
-                "MaxWaitTimeExceeded": "MaxWaitTimeInSeconds",
-            }
-            record.finish("Stopped", outcome, f"The job exceeded {reason[outcome]}", **seconds_and_billing())
+            limit = "MaxRuntimeInSeconds" if outcome == "MaxRuntimeExceeded" else "MaxWaitTimeInSeconds"
+            primary, secondary, message = "Stopped", outcome, f"The job exceeded {limit}"
+        record.finish(primary, secondary, message, billing=billing, instance_start=instance_start)
         return record.d
 
 

@@ -64,9 +64,11 @@ HYPERPARAMETERS = {
     "keep_checkpoints": 2,
     "seconds_per_step": 0.0,
     "checkpoint_on_sigterm": False,
+    "log_interval": 0,
 }
 """Defaults of the hyperparameters the script reads (``checkpoint_interval`` is in steps;
-``seconds_per_step`` is simulated compute time per mini-batch, to stand in for a larger model)."""
+``seconds_per_step`` is simulated compute time per mini-batch, to stand in for a larger model;
+``log_interval`` > 0 prints ``step=<n>`` every that many steps)."""
 
 MAGIC = b"COURSE-CKPT-1\n"
 PREFIX = "checkpoint-"
@@ -93,8 +95,8 @@ def read_hyperparameters() -> dict:
         hps[name] = value
     if hps["epochs"] < 1 or hps["batch_size"] < 1 or hps["checkpoint_interval"] < 1:
         raise ValueError("epochs, batch_size and checkpoint_interval must be >= 1")
-    if hps["keep_checkpoints"] < 1:
-        raise ValueError("keep_checkpoints must be >= 1")
+    if hps["keep_checkpoints"] < 1 or hps["log_interval"] < 0:
+        raise ValueError("keep_checkpoints must be >= 1 and log_interval >= 0")
     return hps
 
 
@@ -306,7 +308,9 @@ def main() -> int:
         signal.signal(signal.SIGTERM, request_stop)
 
     def after_step(state: dict) -> bool:
-        """Print the epoch's metrics, checkpoint on schedule; True to stop after a SIGTERM."""
+        """Print progress and the epoch's metrics, checkpoint on schedule; True to stop after a SIGTERM."""
+        if hps["log_interval"] and state["step"] % hps["log_interval"] == 0:
+            print(f"step={state['step']}", flush=True)
         if state["step"] % steps_per_epoch == 0:
             loss, accuracy = evaluate(state["W"], state["b"], X, y)
             line = (
