@@ -24,7 +24,8 @@ was never interrupted.
 
 Checkpoints are written atomically (temporary file in the same folder, fsync,
 rename, fsync of the folder) and carry a SHA-256 digest of their content. On
-start the script resumes from the newest checkpoint that verifies; if the
+start the script deletes temporary files left by a write that was cut short
+(saying so), then resumes from the newest checkpoint that verifies; if the
 newest is corrupt it says so and falls back to the one before. It keeps the
 newest ``keep_checkpoints`` files and deletes older ones.
 
@@ -292,6 +293,9 @@ def main() -> int:
     checkpoints.mkdir(parents=True, exist_ok=True)
     pause = hps["seconds_per_step"] * float(os.environ.get("COURSE_TIME_SCALE", "1"))
 
+    for unfinished in sorted(checkpoints.glob(f".{PREFIX}*.tmp")):
+        unfinished.unlink()
+        print(f"removed {unfinished.name}: a checkpoint write that was interrupted", flush=True)
     state = latest_checkpoint(checkpoints)
     if state is None:
         state = fresh_state(n_features, n_classes, n_samples, hps["seed"])
