@@ -6,6 +6,7 @@
   simulated clock (:data:`TIME_SCALE`).
 - ``sync``: :class:`CheckpointSync`, checkpoint sync between an instance and S3.
 - ``pricing``: on-demand and spot prices per instance type.
+- ``plots``: status timelines, training against billable time.
 - ``data``: the course's training script (``scripts/train_sgd.py``), the
   digits as channels, and reading a trained model back.
 
@@ -18,6 +19,7 @@ ask students to reproduce.
 from course.training.data import SCRIPT, SCRIPT_DIR, load_model, upload_digits
 from course.training.estimator import DEFAULT_BUCKET, Estimator, TrainingJob, savings_lines
 from course.training.job import UnexpectedStatusException, describe_training_job
+from course.training.plots import STATUS_COLORS, plot_status_timeline, plot_training_vs_billable
 from course.training.pricing import INSTANCE_PRICES, price_per_hour, training_cost
 from course.training.spot import GRACE_SECONDS, TIME_SCALE, SimulatedClock, SpotMarket
 from course.training.sync import CheckpointSync
@@ -28,6 +30,7 @@ __all__ = [
     "INSTANCE_PRICES",
     "SCRIPT",
     "SCRIPT_DIR",
+    "STATUS_COLORS",
     "TIME_SCALE",
     "CheckpointSync",
     "Estimator",
@@ -37,6 +40,8 @@ __all__ = [
     "UnexpectedStatusException",
     "describe_training_job",
     "load_model",
+    "plot_status_timeline",
+    "plot_training_vs_billable",
     "price_per_hour",
     "savings_lines",
     "training_cost",
