@@ -3,6 +3,12 @@
 ``WRONG_ANSWERS`` maps a variant name to replacement sources for solution cells
 (by ``grade_id``); each variant must score less than full marks. ``PARTIAL`` is
 one "partly right" student, worth roughly half the marks, for a demo class.
+
+Every notebook of this assignment runs three short training jobs, so grading a
+sample class is slow: ``WRONG_ANSWERS`` holds one or two variants per exercise,
+graded by the real toolchain (tests/test_assignments.py), and
+``MORE_WRONG_ANSWERS`` the rest, checked against the same test cells in one
+process (tests/course/training/test_notebook_tests.py).
 """
 
 from __future__ import annotations
@@ -292,22 +298,25 @@ _PLAN_MAX_WAIT_EQUAL = (
 
 WRONG_ANSWERS: dict[str, dict[str, str]] = {
     "pack_without_digest": {"pack_checkpoint": _PACK_NO_DIGEST, "unpack_checkpoint": _UNPACK_NO_DIGEST},
-    "pack_float32_weights": {"pack_checkpoint": _PACK_FLOAT32},
     "pack_mutates_state": {"pack_checkpoint": _PACK_MUTATES_STATE},
-    "unpack_weights_as_lists": {"unpack_checkpoint": _UNPACK_LIST_WEIGHTS},
     "latest_without_fallback": {"latest_checkpoint": _LATEST_NO_FALLBACK},
-    "latest_counts_temporary_files": {"latest_checkpoint": _LATEST_LOOSE_NAMES},
     "save_in_place": {"save_checkpoint": _SAVE_IN_PLACE},
     "resume_reseeds_generator": {"resume_batches": _RESUME_RESEEDS},
     "resume_one_batch_too_many": {"resume_batches": _RESUME_OFF_BY_ONE},
+    "savings_as_fraction": {"spot_savings": _SAVINGS_FRACTION},
+    "costs_one_instance": {"compare_costs": _COSTS_ONE_INSTANCE},
+    "plan_ignores_capacity_waits": {"plan_training_job": _PLAN_NO_WAITS},
+}
+
+MORE_WRONG_ANSWERS: dict[str, dict[str, str]] = {
+    "pack_float32_weights": {"pack_checkpoint": _PACK_FLOAT32},
+    "unpack_weights_as_lists": {"unpack_checkpoint": _UNPACK_LIST_WEIGHTS},
+    "latest_counts_temporary_files": {"latest_checkpoint": _LATEST_LOOSE_NAMES},
     "resume_mutates_checkpoint": {"resume_batches": _RESUME_MUTATES},
     "resume_batches_as_lists": {"resume_batches": _RESUME_LISTS},
-    "savings_as_fraction": {"spot_savings": _SAVINGS_FRACTION},
     "savings_without_checks": {"spot_savings": _SAVINGS_NO_CHECKS},
-    "costs_one_instance": {"compare_costs": _COSTS_ONE_INSTANCE},
     "costs_spot_training_time": {"compare_costs": _COSTS_TRAINING_TIME},
     "plan_strict_deadline": {"plan_training_job": _PLAN_STRICT},
-    "plan_ignores_capacity_waits": {"plan_training_job": _PLAN_NO_WAITS},
     "plan_max_wait_not_above_max_run": {"plan_training_job": _PLAN_MAX_WAIT_EQUAL},
 }
 

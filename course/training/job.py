@@ -20,7 +20,7 @@ import sys
 import tarfile
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -75,7 +75,6 @@ class JobSpec:
     s3: LocalS3
     root: Path
     logs: bool = True
-    environment: dict[str, str] = field(default_factory=dict)
 
 
 class UnexpectedStatusException(ValueError):
@@ -298,7 +297,6 @@ def _prepare_instance(spec: JobSpec, instance: Path) -> tuple[dict[str, str], Pa
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
-        **spec.environment,
         "PYTHONUNBUFFERED": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
@@ -359,13 +357,12 @@ class _Attempt:
         self.stdout = folder / "logs" / f"attempt-{number}.stdout"
         self.stderr = folder / "logs" / f"attempt-{number}.stderr"
         self.instance = folder / "instance"
-        self.process: subprocess.Popen | None = None
 
     def launch(self, env: dict[str, str], stack: ExitStack) -> subprocess.Popen:
         code = self.instance / "opt" / "ml" / "code"
         out = stack.enter_context(self.stdout.open("wb"))
         err = stack.enter_context(self.stderr.open("wb"))
-        self.process = subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, self.spec.entry_point],
             cwd=code,
             env=env,
@@ -374,8 +371,8 @@ class _Attempt:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        _running.add(self.process)
-        return self.process
+        _running.add(process)
+        return process
 
 
 def run_training_job(spec: JobSpec) -> dict[str, Any]:
