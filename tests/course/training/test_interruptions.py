@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course.training import SpotMarket, load_model
+from course.training import SCRIPT, SCRIPT_DIR, SpotMarket, load_model
 
 from .conftest import FAST_HPS
 
@@ -86,3 +86,50 @@ def test_resumed_weights_equal_uninterrupted_weights(
     assert np.array_equal(weights["W"], reference_weights["W"])
     assert np.array_equal(weights["b"], reference_weights["b"])
     assert all(0 <= lost <= interval for lost in work_lost(estimator.latest_training_job.logs()))
+
+
+SLOW_FILE_FSYNC = """
+import os
+import stat
+import sys
+import time
+
+import train_sgd
+
+real_fsync = os.fsync
+
+
+def slow_fsync(fd):
+    # most of each step is now spent between writing a checkpoint and renaming it
+    if not stat.S_ISDIR(os.fstat(fd).st_mode):
+        time.sleep(0.08)
+    real_fsync(fd)
+
+
+os.fsync = slow_fsync
+sys.exit(train_sgd.main())
+"""
+
+
+@pytest.mark.slow
+def test_kills_during_checkpoint_writes_and_uploads_lose_nothing(
+    make_estimator, write_script, channels, s3, reference_weights
+):
+    """With slow writes and no grace period, SIGKILL lands mid-write; the job still ends exact."""
+    code = write_script(SLOW_FILE_FSYNC, name="slow_writes.py")
+    (code / SCRIPT).write_bytes((SCRIPT_DIR / SCRIPT).read_bytes())
+    market = SpotMarket(interruptions=(250.0, 270.0, 290.0), grace_seconds=0.0)
+    estimator = make_estimator(
+        entry_point="slow_writes.py", source_dir=code, use_spot_instances=True, max_run=36000,
+        max_wait=72000, spot_market=market, checkpoint_s3_uri="s3://ckpt-bucket/slow",
+        hyperparameters={**FAST_HPS, "checkpoint_interval": 1, "seconds_per_step": 1.0, "log_interval": 1},
+    )  # fmt: skip
+    estimator.fit(channels, job_name="slow-writes", logs=False)
+    weights = load_model(s3, estimator.model_data())
+    assert np.array_equal(weights["W"], reference_weights["W"])
+    assert np.array_equal(weights["b"], reference_weights["b"])
+    logs = estimator.latest_training_job.logs()
+    assert any("a checkpoint write that was interrupted" in log for log in logs), logs
+    assert all(0 <= lost <= 1 for lost in work_lost(logs))
+    # the resumed script deleted the unfinished files, and the sync deleted their uploaded copies
+    assert not [uri for uri in s3.list_objects("s3://ckpt-bucket/slow/") if uri.endswith(".tmp")]
