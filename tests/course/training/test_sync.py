@@ -37,12 +37,11 @@ def test_start_copies_s3_into_the_local_path(s3, tmp_path):
 
 def test_new_and_changed_files_are_uploaded_while_running(s3, tmp_path):
     local = tmp_path / "local"
-    with CheckpointSync(local, URI, s3=s3, interval=0.01) as sync:
+    with CheckpointSync(local, URI, s3=s3, interval=0.01):
         (local / "x").write_bytes(b"1")
         wait_for(lambda: objects(s3) == {"x": b"1"})
         (local / "x").write_bytes(b"22")
         wait_for(lambda: objects(s3) == {"x": b"22"})
-        assert sync.uploads == 2
 
 
 def test_unchanged_downloaded_files_are_not_uploaded_again(s3, tmp_path):
