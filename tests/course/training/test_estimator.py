@@ -116,11 +116,16 @@ def test_instance_count_multiplies_the_printed_seconds(make_estimator, channels,
     assert f"Training seconds: {3 * description['TrainingTimeInSeconds']}\n" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_spot_job_resumes_to_the_same_weights_and_reports_savings(make_estimator, channels, s3, capsys):
     reference = make_estimator()
     reference.fit(channels, job_name="reference", logs=False)
     market = SpotMarket(interruptions=(60, 50), capacity_waits=(0, 40, 25), grace_seconds=10)
-    spot = make_estimator(**SPOT, checkpoint_s3_uri="s3://ckpt-bucket/spot", spot_market=market)
+    # 20 steps of 10 s: no launch can finish before its interruption, however fast the machine
+    spot = make_estimator(
+        **SPOT, checkpoint_s3_uri="s3://ckpt-bucket/spot", spot_market=market,
+        hyperparameters={**FAST_HPS, "seconds_per_step": 10.0},
+    )  # fmt: skip
     spot.fit(channels, job_name="spot")
     description = spot.latest_training_job.describe()
     assert description["TrainingJobStatus"] == "Completed"

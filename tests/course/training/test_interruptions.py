@@ -102,7 +102,7 @@ real_fsync = os.fsync
 def slow_fsync(fd):
     # most of each step is now spent between writing a checkpoint and renaming it
     if not stat.S_ISDIR(os.fstat(fd).st_mode):
-        time.sleep(0.08)
+        time.sleep(0.16)
     real_fsync(fd)
 
 
