@@ -1543,7 +1543,7 @@ def test_batch_completes(corpus):
     expected = "sandbox: bubblewrap" if corpus.isolated else "sandbox: WARNING"
     assert corpus.grade.stderr.startswith(expected)
     everyone = [*corpus.students, HONEST, BLANK]
-    assert f"graded {len(everyone)} submissions of {ASSIGNMENT}" in corpus.grade.stdout
+    assert f"{len(everyone)} submissions of {ASSIGNMENT}: {len(everyone)} graded now" in corpus.grade.stdout
     missing = [s for s in everyone if corpus.results[s] is None]
     assert missing == []
     crashed = [s for s in everyone if "stopped unexpectedly" in " ".join(corpus.results[s]["reasons"])]
