@@ -6,9 +6,8 @@ one "partly right" student, worth roughly half the marks, for a demo class.
 
 Every notebook of this assignment runs three short training jobs, so grading a
 sample class is slow: ``WRONG_ANSWERS`` holds one or two variants per exercise,
-graded by the real toolchain (tests/test_assignments.py), and
-``MORE_WRONG_ANSWERS`` the rest, checked against the same test cells in one
-process (tests/course/training/test_notebook_tests.py).
+graded by the real toolchain (tests/test_assignments.py); ``autograder
+selftest`` checks the test cells against many more mutants.
 """
 
 from __future__ import annotations
@@ -89,17 +88,6 @@ _UNPACK_NO_DIGEST = (
 """
 )
 
-# Weights stored as float32: smaller files, but the resumed weights are rounded.
-_PACK_FLOAT32 = (
-    _PACK
-    + """    header = json.dumps({"step": int(state["step"]), "rng_state": state["rng_state"]}).encode()
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(state["weights"], dtype=np.float32), allow_pickle=False)
-    payload = header + b"\\n" + buffer.getvalue()
-    return hashlib.sha256(payload).hexdigest().encode() + b"\\n" + payload
-"""
-)
-
 # Takes the weights out of the caller's dict to serialise the rest, and never puts them back.
 _PACK_MUTATES_STATE = (
     _PACK
@@ -110,19 +98,6 @@ _PACK_MUTATES_STATE = (
     np.save(buffer, weights, allow_pickle=False)
     payload = header + b"\\n" + buffer.getvalue()
     return hashlib.sha256(payload).hexdigest().encode() + b"\\n" + payload
-"""
-)
-
-# Verifies the digest, but gives the weights back as nested lists.
-_UNPACK_LIST_WEIGHTS = (
-    _UNPACK
-    + """    digest, newline, payload = data.partition(b"\\n")
-    if not newline or hashlib.sha256(payload).hexdigest().encode() != digest:
-        raise ValueError("checkpoint is truncated or altered")
-    header, _, array = payload.partition(b"\\n")
-    meta = json.loads(header)
-    weights = np.load(io.BytesIO(array), allow_pickle=False)
-    return {"step": int(meta["step"]), "weights": weights.tolist(), "rng_state": meta["rng_state"]}
 """
 )
 
@@ -138,23 +113,6 @@ _LATEST_NO_FALLBACK = (
         return None
     step = max(steps)
     return step, unpack_checkpoint(files[steps[step]])
-"""
-)
-
-# Looks for the pattern anywhere in the name, so unfinished temporary files count too.
-_LATEST_LOOSE_NAMES = (
-    _LATEST
-    + """    steps = {}
-    for name in files:
-        match = re.search(r"checkpoint-(\\d{8})\\.ckpt", name)
-        if match:
-            steps[int(match.group(1))] = name
-    for step in sorted(steps, reverse=True):
-        try:
-            return step, unpack_checkpoint(files[steps[step]])
-        except ValueError:
-            continue
-    return None
 """
 )
 
@@ -198,65 +156,14 @@ _RESUME_OFF_BY_ONE = (
 """
 )
 
-# Updates the checkpoint it was given and returns that same dict.
-_RESUME_MUTATES = (
-    _RESUME
-    + """    if checkpoint is None:
-        checkpoint = {"step": 0, "rng_state": np.random.default_rng(seed).bit_generator.state}
-    if checkpoint["step"] > total_steps:
-        raise ValueError("the checkpoint is past total_steps")
-    rng = np.random.default_rng()
-    rng.bit_generator.state = checkpoint["rng_state"]
-    batches = [rng.choice(n_samples, size=batch_size, replace=False) for _ in range(checkpoint["step"], total_steps)]
-    checkpoint["step"] = total_steps
-    checkpoint["rng_state"] = rng.bit_generator.state
-    return batches, checkpoint
-"""
-)
-
-# The right batches, as Python lists.
-_RESUME_LISTS = (
-    _RESUME
-    + """    if checkpoint is None:
-        rng, step = np.random.default_rng(seed), 0
-    else:
-        rng, step = np.random.default_rng(), checkpoint["step"]
-        rng.bit_generator.state = checkpoint["rng_state"]
-    if step > total_steps:
-        raise ValueError("the checkpoint is past total_steps")
-    batches = [rng.choice(n_samples, size=batch_size, replace=False).tolist() for _ in range(step, total_steps)]
-    return batches, {"step": total_steps, "rng_state": rng.bit_generator.state}
-"""
-)
-
 # A fraction, not a percentage.
 _SAVINGS_FRACTION = _SAVINGS + _SAVINGS_CHECKS + "    return 1 - billable_seconds / training_seconds\n"
-
-# The formula without the input checks: billable > training gives a negative saving.
-_SAVINGS_NO_CHECKS = _SAVINGS + "    return (1 - billable_seconds / training_seconds) * 100\n"
 
 # Forgets that every instance is billed.
 _COSTS_ONE_INSTANCE = (
     _COSTS
     + """    on_demand_dollars = on_demand["BillableTimeInSeconds"] * on_demand_price_per_hour / 3600
     spot_dollars = spot["BillableTimeInSeconds"] * on_demand_price_per_hour / 3600
-    return {
-        "on_demand_dollars": on_demand_dollars,
-        "spot_dollars": spot_dollars,
-        "dollars_saved": on_demand_dollars - spot_dollars,
-        "extra_seconds": spot["TrainingTimeInSeconds"] - on_demand["TrainingTimeInSeconds"],
-    }
-"""
-)
-
-# Prices the spot job's training time instead of its billable time.
-_COSTS_TRAINING_TIME = (
-    _COSTS
-    + """    def dollars(job, seconds_key):
-        return job[seconds_key] * job["ResourceConfig"]["InstanceCount"] * on_demand_price_per_hour / 3600
-
-    on_demand_dollars = dollars(on_demand, "BillableTimeInSeconds")
-    spot_dollars = dollars(spot, "TrainingTimeInSeconds")
     return {
         "on_demand_dollars": on_demand_dollars,
         "spot_dollars": spot_dollars,
@@ -285,17 +192,6 @@ _PLAN_NO_WAITS = (
 """
 )
 
-# Does not check that max_wait will be larger than max_run.
-_PLAN_MAX_WAIT_EQUAL = (
-    _PLAN
-    + """    worst_total = worst_run + interruptions * capacity_wait_seconds
-    if worst_total <= deadline_seconds:
-        return {"use_spot_instances": True, "max_run": worst_run, "max_wait": deadline_seconds}
-    return {"use_spot_instances": False, "max_run": deadline_seconds, "max_wait": None}
-"""
-)
-
-
 WRONG_ANSWERS: dict[str, dict[str, str]] = {
     "pack_without_digest": {"pack_checkpoint": _PACK_NO_DIGEST, "unpack_checkpoint": _UNPACK_NO_DIGEST},
     "pack_mutates_state": {"pack_checkpoint": _PACK_MUTATES_STATE},
@@ -306,18 +202,6 @@ WRONG_ANSWERS: dict[str, dict[str, str]] = {
     "savings_as_fraction": {"spot_savings": _SAVINGS_FRACTION},
     "costs_one_instance": {"compare_costs": _COSTS_ONE_INSTANCE},
     "plan_ignores_capacity_waits": {"plan_training_job": _PLAN_NO_WAITS},
-}
-
-MORE_WRONG_ANSWERS: dict[str, dict[str, str]] = {
-    "pack_float32_weights": {"pack_checkpoint": _PACK_FLOAT32},
-    "unpack_weights_as_lists": {"unpack_checkpoint": _UNPACK_LIST_WEIGHTS},
-    "latest_counts_temporary_files": {"latest_checkpoint": _LATEST_LOOSE_NAMES},
-    "resume_mutates_checkpoint": {"resume_batches": _RESUME_MUTATES},
-    "resume_batches_as_lists": {"resume_batches": _RESUME_LISTS},
-    "savings_without_checks": {"spot_savings": _SAVINGS_NO_CHECKS},
-    "costs_spot_training_time": {"compare_costs": _COSTS_TRAINING_TIME},
-    "plan_strict_deadline": {"plan_training_job": _PLAN_STRICT},
-    "plan_max_wait_not_above_max_run": {"plan_training_job": _PLAN_MAX_WAIT_EQUAL},
 }
 
 # Checkpoints without a digest, writes in place, re-seeds on resume, savings as a fraction,

@@ -17,17 +17,26 @@ environment, as a SageMaker script-mode container does:
 
 The model is softmax regression trained with momentum SGD. Each epoch visits
 the samples in an order drawn from a NumPy ``Generator`` seeded with ``seed``.
-A checkpoint holds everything the next step depends on: weights, momentum,
-the step count, the current epoch's order and the generator's state. So a job
-resumed from any checkpoint ends with weights bit-for-bit equal to a job that
-was never interrupted.
 
-Checkpoints are written atomically (temporary file in the same folder, fsync,
-rename, fsync of the folder) and carry a SHA-256 digest of their content. On
-start the script deletes temporary files left by a write that was cut short
-(saying so), then resumes from the newest checkpoint that verifies; if the
-newest is corrupt it says so and falls back to the one before. It keeps the
-newest ``keep_checkpoints`` files and deletes older ones.
+**Checkpoints are the user's code**, as on SageMaker, where the training script
+is yours and writes its own checkpoints. This script does not write any by
+itself: if a module ``checkpointing`` sits next to it in ``source_dir`` (see
+:func:`course.training.checkpointing_source_dir`), the script calls its
+``load_latest_checkpoint(directory)`` once on start and its
+``save_checkpoint(directory, state)`` every ``checkpoint_interval`` steps.
+Without that module it trains without checkpoints and says so, and every
+restart begins at step 0. A checkpoint state is the dict
+``{"step": int, "weights": float64 ndarray, "rng_state": dict}`` of
+assignment 03: ``weights`` stacks the parameters and the momentum as an array
+of shape ``(2, n_features + 1, n_classes)`` (the last row of each holds the
+biases) and ``rng_state`` is the generator's state before the current epoch's
+order was drawn, so the order is drawn again on resume. That is everything
+the next step depends on: a job resumed from any checkpoint ends with weights
+bit-for-bit equal to a job that was never interrupted, provided the
+checkpoint functions give back exactly what they were given.
+
+On start the script deletes temporary files (``.*.tmp``) that a checkpoint
+write cut short left in the folder, saying so.
 
 On SIGTERM the default is to stop at once, as a script without a handler
 does; with ``checkpoint_on_sigterm`` it finishes the current step, saves a
@@ -41,17 +50,16 @@ Each epoch prints one line that metric definitions such as
 
 from __future__ import annotations
 
-import hashlib
-import io
+import importlib
 import json
 import math
 import os
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -62,7 +70,6 @@ HYPERPARAMETERS = {
     "momentum": 0.9,
     "seed": 0,
     "checkpoint_interval": 10,
-    "keep_checkpoints": 2,
     "seconds_per_step": 0.0,
     "checkpoint_on_sigterm": False,
     "log_interval": 0,
@@ -71,9 +78,8 @@ HYPERPARAMETERS = {
 ``seconds_per_step`` is simulated compute time per mini-batch, to stand in for a larger model;
 ``log_interval`` > 0 prints ``step=<n>`` every that many steps)."""
 
-MAGIC = b"COURSE-CKPT-1\n"
-PREFIX = "checkpoint-"
-SUFFIX = ".npz"
+CHECKPOINT_MODULE = "checkpointing"
+"""The module in ``source_dir`` that holds the user's checkpoint functions."""
 
 
 def read_hyperparameters() -> dict:
@@ -96,8 +102,8 @@ def read_hyperparameters() -> dict:
         hps[name] = value
     if hps["epochs"] < 1 or hps["batch_size"] < 1 or hps["checkpoint_interval"] < 1:
         raise ValueError("epochs, batch_size and checkpoint_interval must be >= 1")
-    if hps["keep_checkpoints"] < 1 or hps["log_interval"] < 0:
-        raise ValueError("keep_checkpoints must be >= 1 and log_interval >= 0")
+    if hps["log_interval"] < 0:
+        raise ValueError("log_interval must be >= 0")
     return hps
 
 
@@ -112,97 +118,59 @@ def load_channel(folder: str) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def checkpoint_name(step: int) -> str:
-    """The file name of the checkpoint taken after ``step`` mini-batches."""
-    return f"{PREFIX}{step:08d}{SUFFIX}"
+def checkpoint_functions() -> ModuleType | None:
+    """The user's ``checkpointing`` module next to this script, or None if there is none.
 
-
-def encode_checkpoint(state: dict) -> bytes:
-    """Serialise a training state: a magic line, a SHA-256 digest, then an ``.npz`` payload."""
-    buffer = io.BytesIO()
-    meta = {"step": state["step"], "rng_state": state["rng_state"]}
-    np.savez(
-        buffer,
-        W=state["W"],
-        b=state["b"],
-        vW=state["vW"],
-        vb=state["vb"],
-        order=state["order"],
-        meta=np.array(json.dumps(meta)),
-    )
-    payload = buffer.getvalue()
-    return MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
-
-
-def decode_checkpoint(data: bytes) -> dict:
-    """Inverse of :func:`encode_checkpoint`; ValueError if the content does not verify."""
-    if not data.startswith(MAGIC):
-        raise ValueError("not a checkpoint of this script (bad header)")
-    digest, newline, payload = data[len(MAGIC) :].partition(b"\n")
-    if not newline or hashlib.sha256(payload).hexdigest().encode() != digest:
-        raise ValueError("checksum mismatch (truncated or modified)")
-    with np.load(io.BytesIO(payload)) as arrays:
-        meta = json.loads(str(arrays["meta"]))
-        return {
-            "W": arrays["W"],
-            "b": arrays["b"],
-            "vW": arrays["vW"],
-            "vb": arrays["vb"],
-            "order": arrays["order"],
-            "step": int(meta["step"]),
-            "rng_state": meta["rng_state"],
-        }
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a temporary file next to ``path``, fsync it, rename it onto ``path``, fsync the folder."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    Raises
+    ------
+    AttributeError
+        If the module lacks ``save_checkpoint`` or ``load_latest_checkpoint``.
+    """
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+        module = importlib.import_module(CHECKPOINT_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name != CHECKPOINT_MODULE:
+            raise
+        return None
+    missing = [name for name in ("save_checkpoint", "load_latest_checkpoint") if not hasattr(module, name)]
+    if missing:
+        raise AttributeError(f"{module.__file__} defines no {' or '.join(missing)}")
+    return module
 
 
-def checkpoint_steps(folder: Path) -> list[int]:
-    """Steps of the finished checkpoint files in ``folder``, newest first (temporary files ignored)."""
-    steps = []
-    for path in folder.glob(f"{PREFIX}*{SUFFIX}"):
-        digits = path.name[len(PREFIX) : -len(SUFFIX)]
-        if digits.isdigit():
-            steps.append(int(digits))
-    return sorted(steps, reverse=True)
+def to_checkpoint(state: dict) -> dict:
+    """The training state as the checkpoint functions take it: step, stacked weights, generator."""
+    params = np.vstack([state["W"], state["b"][None, :]])
+    velocity = np.vstack([state["vW"], state["vb"][None, :]])
+    return {
+        "step": int(state["step"]),
+        "weights": np.stack([params, velocity]),
+        "rng_state": state["epoch_rng_state"],
+    }
 
 
-def latest_checkpoint(folder: Path) -> dict | None:
-    """The newest checkpoint that verifies, falling back past corrupt ones (and saying so)."""
-    steps = checkpoint_steps(folder)
-    for i, step in enumerate(steps):
-        path = folder / checkpoint_name(step)
-        try:
-            return decode_checkpoint(path.read_bytes())
-        except (ValueError, OSError, KeyError) as error:
-            after = (
-                f"falling back to {checkpoint_name(steps[i + 1])}" if i + 1 < len(steps) else "no older one"
-            )
-            print(f"checkpoint {path.name} is corrupt ({error}); {after}", flush=True)
-    return None
+def from_checkpoint(checkpoint: dict, *, n_samples: int) -> dict:
+    """Inverse of :func:`to_checkpoint`: the epoch's order is drawn again from the stored generator."""
+    weights = np.asarray(checkpoint["weights"], dtype=np.float64)
+    order, rng_state = draw_order(checkpoint["rng_state"], n_samples)
+    return {
+        "W": weights[0, :-1].copy(),
+        "b": weights[0, -1].copy(),
+        "vW": weights[1, :-1].copy(),
+        "vb": weights[1, -1].copy(),
+        "order": order,
+        "step": int(checkpoint["step"]),
+        "epoch_rng_state": checkpoint["rng_state"],
+        "rng_state": rng_state,
+    }
 
 
-def save_checkpoint(folder: Path, state: dict, *, keep: int) -> None:
-    """Write the state atomically, then delete all but the newest ``keep`` checkpoints."""
-    write_atomically(folder / checkpoint_name(state["step"]), encode_checkpoint(state))
-    for old in checkpoint_steps(folder)[keep:]:
-        (folder / checkpoint_name(old)).unlink(missing_ok=True)
+def draw_order(rng_state: dict, n_samples: int) -> tuple[np.ndarray, dict]:
+    """An epoch's order drawn by a generator in ``rng_state``, and the generator's state after."""
+    rng = np.random.default_rng()
+    rng.bit_generator.state = rng_state
+    order = rng.permutation(n_samples)
+    return order, rng.bit_generator.state
 
 
 def softmax_loss_grad(W, b, X, y):
@@ -227,8 +195,8 @@ def evaluate(W, b, X, y) -> tuple[float, float]:
 
 def fresh_state(n_features: int, n_classes: int, n_samples: int, seed: int) -> dict:
     """The state before the first step: zero weights, the first epoch's order drawn."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n_samples)
+    start = np.random.default_rng(seed).bit_generator.state
+    order, after = draw_order(start, n_samples)
     return {
         "W": np.zeros((n_features, n_classes)),
         "b": np.zeros(n_classes),
@@ -236,7 +204,8 @@ def fresh_state(n_features: int, n_classes: int, n_samples: int, seed: int) -> d
         "vb": np.zeros(n_classes),
         "order": order,
         "step": 0,
-        "rng_state": rng.bit_generator.state,
+        "epoch_rng_state": start,
+        "rng_state": after,
     }
 
 
@@ -252,20 +221,19 @@ def train(
 ) -> bool:
     """Run momentum SGD on ``state`` in place until ``until_step`` steps are done.
 
-    Each epoch's order comes from the generator restored from
-    ``state["rng_state"]``; ``after_step(state)`` runs after every step and
-    may return True to stop early. Returns True if ``until_step`` was reached.
+    Each epoch's order is drawn by the generator in ``state["rng_state"]``
+    (``state["epoch_rng_state"]`` keeps its state before the draw);
+    ``after_step(state)`` runs after every step and may return True to stop
+    early. Returns True if ``until_step`` was reached.
     """
-    rng = np.random.default_rng()
-    rng.bit_generator.state = state["rng_state"]
     batch_size = hps["batch_size"]
     steps_per_epoch = math.ceil(len(y) / batch_size)
     while state["step"] < until_step:
         step = state["step"]
         position = step % steps_per_epoch
         if position == 0 and step > 0:
-            state["order"] = rng.permutation(len(y))
-            state["rng_state"] = rng.bit_generator.state
+            state["epoch_rng_state"] = state["rng_state"]
+            state["order"], state["rng_state"] = draw_order(state["rng_state"], len(y))
         batch = state["order"][position * batch_size : (position + 1) * batch_size]
         if pause:
             time.sleep(pause)
@@ -293,15 +261,29 @@ def main() -> int:
     checkpoints.mkdir(parents=True, exist_ok=True)
     pause = hps["seconds_per_step"] * float(os.environ.get("COURSE_TIME_SCALE", "1"))
 
-    for unfinished in sorted(checkpoints.glob(f".{PREFIX}*.tmp")):
+    user = checkpoint_functions()
+    for unfinished in sorted(checkpoints.glob(".*.tmp")):
         unfinished.unlink()
         print(f"removed {unfinished.name}: a checkpoint write that was interrupted", flush=True)
-    state = latest_checkpoint(checkpoints)
-    if state is None:
+    found = user.load_latest_checkpoint(str(checkpoints)) if user is not None else None
+    if user is None:
+        print(
+            f"no {CHECKPOINT_MODULE}.py next to the script: training without checkpoints "
+            "(every restart begins at step 0)",
+            flush=True,
+        )
+    if found is None:
         state = fresh_state(n_features, n_classes, n_samples, hps["seed"])
         print(f"no checkpoint in {checkpoints}: starting from step 0", flush=True)
     else:
-        print(f"resuming from {checkpoint_name(state['step'])} (step {state['step']})", flush=True)
+        step, checkpoint = found
+        state = from_checkpoint(checkpoint, n_samples=n_samples)
+        print(f"resuming from the checkpoint of step {step}", flush=True)
+
+    def save(state: dict) -> str:
+        """Save a checkpoint with the user's function; its file name, or "" without checkpoints."""
+        return user.save_checkpoint(str(checkpoints), to_checkpoint(state)) if user is not None else ""
+
     stop_requested = False
     if hps["checkpoint_on_sigterm"]:
 
@@ -325,12 +307,10 @@ def main() -> int:
                 val_loss, val_accuracy = evaluate(state["W"], state["b"], X_val, y_val)
                 line += f" validation_loss={val_loss:.6f} validation_accuracy={val_accuracy:.6f}"
             print(line, flush=True)
-        if state["step"] % hps["checkpoint_interval"] == 0:
-            save_checkpoint(checkpoints, state, keep=hps["keep_checkpoints"])
+        saved = save(state) if state["step"] % hps["checkpoint_interval"] == 0 else None
         if stop_requested:
-            if state["step"] % hps["checkpoint_interval"]:
-                save_checkpoint(checkpoints, state, keep=hps["keep_checkpoints"])
-            print(f"SIGTERM: saved {checkpoint_name(state['step'])}, exiting", flush=True)
+            saved = save(state) if saved is None else saved
+            print(f"SIGTERM at step {state['step']}: saved {saved or 'nothing'}, exiting", flush=True)
         return stop_requested
 
     if not train(state, X, y, hps, until_step=total_steps, pause=pause, after_step=after_step):

@@ -1,18 +1,47 @@
-"""Shared fixtures for the training tests: a private object store and job root per test."""
+"""Shared fixtures for the training tests: a private object store and job root per test.
+
+The course package ships no checkpoint functions (they are assignment 03's
+exercises). Jobs that need checkpoints run the course's script with the
+instructor's answers from the source notebook, put next to it by
+``checkpointing_source_dir`` as the notebook does with a student's.
+"""
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from course.storage import LocalS3
-from course.training import SCRIPT, SCRIPT_DIR, Estimator, upload_digits
+from course.training import SCRIPT, Estimator, checkpointing_source_dir, upload_digits
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "samples"))
+from solutions import solution_namespace  # noqa: E402
 
 # Small and fast: 160 training digits, batches of 16 -> 10 steps per epoch.
 FAST_HPS = {"epochs": 2, "batch_size": 16, "checkpoint_interval": 3, "seconds_per_step": 2.0}
 TIME_SCALE = 0.005
+CHECKPOINT_FUNCTIONS = (
+    "pack_checkpoint",
+    "unpack_checkpoint",
+    "latest_checkpoint",
+    "save_checkpoint",
+    "load_latest_checkpoint",
+)
+"""The assignment's checkpoint functions, in the order the notebook defines them."""
+
+
+def reference_checkpointing(folder: Path) -> Path:
+    """A source_dir with the course's script and the instructor's checkpoint functions."""
+    solution = solution_namespace("03_spot_training")
+    return checkpointing_source_dir(folder, [solution[name] for name in CHECKPOINT_FUNCTIONS])
+
+
+@pytest.fixture(scope="session")
+def checkpoint_code(tmp_path_factory) -> Path:
+    return reference_checkpointing(tmp_path_factory.mktemp("checkpoint-code"))
 
 
 @pytest.fixture
@@ -26,13 +55,13 @@ def channels(s3: LocalS3) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_estimator(s3: LocalS3, tmp_path: Path):
-    """An Estimator factory with the course's script, the test's store and job root, and fast settings."""
+def make_estimator(s3: LocalS3, tmp_path: Path, checkpoint_code: Path):
+    """An Estimator factory: the course's script with the reference checkpoints, the test's store, fast settings."""
 
     def make(**kwargs) -> Estimator:
         settings = {
             "entry_point": SCRIPT,
-            "source_dir": SCRIPT_DIR,
+            "source_dir": checkpoint_code,
             "hyperparameters": FAST_HPS,
             "s3": s3,
             "local_root": tmp_path / "jobs",

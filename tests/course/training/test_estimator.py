@@ -30,7 +30,7 @@ def resumed_steps(logs):
     """The step each launch started from (0 when it found no checkpoint)."""
     steps = []
     for log in logs:
-        match = re.search(r"resuming from checkpoint-\d+\.npz \(step (\d+)\)", log)
+        match = re.search(r"resuming from the checkpoint of step (\d+)", log)
         steps.append(int(match.group(1)) if match else 0)
     return steps
 
@@ -169,7 +169,7 @@ def test_checkpoint_on_sigterm_saves_within_the_grace_period(make_estimator, cha
     )
     estimator.fit(channels, job_name="sigterm", logs=False)
     first, second = estimator.latest_training_job.logs()
-    saved = int(re.search(r"SIGTERM: saved checkpoint-(\d+)\.npz", first).group(1))
+    saved = int(re.search(r"SIGTERM at step \d+: saved checkpoint-(\d{8})\.ckpt", first).group(1))
     assert saved > 0 and resumed_steps([second]) == [saved]
 
 

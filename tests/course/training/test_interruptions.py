@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from course.training import SCRIPT, SCRIPT_DIR, SpotMarket, load_model
 
-from .conftest import FAST_HPS
+from .conftest import FAST_HPS, reference_checkpointing
 
 _names = itertools.count()
 
@@ -29,7 +29,7 @@ def last_step(log: str) -> int:
 
 def resumed_from(log: str) -> int | None:
     """The step a launch resumed from (0 without a checkpoint), or None if it was stopped before saying."""
-    match = re.search(r"resuming from checkpoint-\d+\.npz \(step (\d+)\)", log)
+    match = re.search(r"resuming from the checkpoint of step (\d+)", log)
     if match:
         return int(match.group(1))
     return 0 if "starting from step 0" in log else None
@@ -51,9 +51,10 @@ def work_lost(logs: list[str]) -> list[int]:
 @pytest.fixture(scope="module")
 def reference_weights(tmp_path_factory):
     from course.storage import LocalS3
-    from course.training import SCRIPT, SCRIPT_DIR, Estimator, upload_digits
+    from course.training import Estimator, upload_digits
 
     root = tmp_path_factory.mktemp("reference")
+    # the course's script alone: never interrupted, it needs no checkpoints
     s3 = LocalS3(root / "s3")
     channels = upload_digits(s3, "s3://course-data/digits", n_samples=200, seed=0)
     estimator = Estimator(
@@ -116,8 +117,7 @@ def test_kills_during_checkpoint_writes_and_uploads_lose_nothing(
     make_estimator, write_script, channels, s3, reference_weights
 ):
     """With slow writes and no grace period, SIGKILL lands mid-write; the job still ends exact."""
-    code = write_script(SLOW_FILE_FSYNC, name="slow_writes.py")
-    (code / SCRIPT).write_bytes((SCRIPT_DIR / SCRIPT).read_bytes())
+    code = reference_checkpointing(write_script(SLOW_FILE_FSYNC, name="slow_writes.py"))
     market = SpotMarket(interruptions=(250.0, 270.0, 290.0), grace_seconds=0.0)
     estimator = make_estimator(
         entry_point="slow_writes.py", source_dir=code, use_spot_instances=True, max_run=36000,

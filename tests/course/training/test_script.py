@@ -1,10 +1,14 @@
-"""The course's training script, in process: checkpoint format, atomic writes, fallback, resume."""
+"""The course's training script, in process: SGD, the checkpoint state it hands over, resume, bad input.
+
+The script has no checkpoint functions of its own; the reference ones come
+from the source notebook (the instructor's side).
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import math
-import os
+import sys
 
 import numpy as np
 import pytest
@@ -13,12 +17,15 @@ from hypothesis import strategies as st
 from scipy.optimize import check_grad
 from scipy.special import log_softmax
 
-from course.training import SCRIPT, SCRIPT_DIR
+from course.training import SCRIPT, SCRIPT_DIR, checkpointing_source_dir
+
+from .conftest import CHECKPOINT_FUNCTIONS, solution_namespace
 
 spec = importlib.util.spec_from_file_location("train_sgd", SCRIPT_DIR / SCRIPT)
 train_sgd = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(train_sgd)
 
+SOLUTION = solution_namespace("03_spot_training")
 HPS = {**train_sgd.HYPERPARAMETERS, "batch_size": 7, "learning_rate": 0.1}
 
 
@@ -39,6 +46,7 @@ def assert_same_state(a, b):
     for key in ("W", "b", "vW", "vb", "order"):
         assert a[key].dtype == b[key].dtype and np.array_equal(a[key], b[key]), key
     assert a["step"] == b["step"] and a["rng_state"] == b["rng_state"]
+    assert a["epoch_rng_state"] == b["epoch_rng_state"]
 
 
 def test_loss_and_gradient_match_scipy(data):
@@ -59,24 +67,19 @@ def test_loss_and_gradient_match_scipy(data):
     assert loss(W) == pytest.approx(expected, rel=1e-9)
 
 
-def test_checkpoint_round_trip_is_exact(data):
+def through_checkpoint(state, *, n_samples):
+    """The state after a trip through the reference pack/unpack, as a resumed launch sees it."""
+    packed = SOLUTION["pack_checkpoint"](train_sgd.to_checkpoint(state))
+    return train_sgd.from_checkpoint(SOLUTION["unpack_checkpoint"](packed), n_samples=n_samples)
+
+
+def test_checkpoint_state_holds_everything_the_next_step_needs(data):
     state = fresh(data)
     train_sgd.train(state, *data, HPS, until_step=9)
-    restored = train_sgd.decode_checkpoint(train_sgd.encode_checkpoint(state))
-    assert_same_state(restored, state)
-
-
-@given(cut=st.integers(0, 10_000), flip=st.booleans())
-@settings(max_examples=60, deadline=None)
-def test_any_truncation_or_bit_flip_is_detected(data, cut, flip):
-    blob = train_sgd.encode_checkpoint(fresh(data))
-    if flip:
-        position = cut % len(blob)
-        damaged = blob[:position] + bytes([blob[position] ^ 0x01]) + blob[position + 1 :]
-    else:
-        damaged = blob[: cut % len(blob)]
-    with pytest.raises(ValueError):
-        train_sgd.decode_checkpoint(damaged)
+    checkpoint = train_sgd.to_checkpoint(state)
+    assert sorted(checkpoint) == ["rng_state", "step", "weights"]
+    assert checkpoint["weights"].dtype == np.float64 and checkpoint["weights"].shape == (2, 6, 3)
+    assert_same_state(through_checkpoint(state, n_samples=len(data[1])), state)
 
 
 @given(stops=st.lists(st.integers(1, 29), max_size=5))
@@ -88,7 +91,7 @@ def test_resuming_from_checkpoints_gives_the_same_weights_bit_for_bit(data, stop
     state = fresh(data)
     for stop in sorted(set(stops)) + [30]:
         train_sgd.train(state, *data, HPS, until_step=stop)
-        state = train_sgd.decode_checkpoint(train_sgd.encode_checkpoint(state))
+        state = through_checkpoint(state, n_samples=len(data[1]))
     assert_same_state(state, uninterrupted)
 
 
@@ -103,54 +106,36 @@ def test_restarting_the_generator_from_the_seed_would_not_be_the_same(data):
     assert not np.array_equal(state["W"], uninterrupted["W"])
 
 
-def test_save_keeps_the_newest_and_leaves_no_temporary_file(tmp_path, data):
-    state = fresh(data)
-    for stop in (3, 6, 9):
-        train_sgd.train(state, *data, HPS, until_step=stop)
-        train_sgd.save_checkpoint(tmp_path, state, keep=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "checkpoint-00000006.npz",
-        "checkpoint-00000009.npz",
-    ]
-    assert_same_state(train_sgd.latest_checkpoint(tmp_path), state)
+def test_the_script_needs_both_checkpoint_functions(tmp_path, monkeypatch):
+    (tmp_path / "checkpointing.py").write_text("def save_checkpoint(directory, state):\n    return ''\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "checkpointing", raising=False)
+    with pytest.raises(AttributeError, match="defines no load_latest_checkpoint"):
+        train_sgd.checkpoint_functions()
+    monkeypatch.delitem(sys.modules, "checkpointing")
 
 
-def test_a_crash_during_the_write_keeps_the_previous_checkpoint(tmp_path, data, monkeypatch):
-    state = fresh(data)
-    train_sgd.save_checkpoint(tmp_path, state, keep=2)
-    before = (tmp_path / "checkpoint-00000000.npz").read_bytes()
-    train_sgd.train(state, *data, HPS, until_step=4)
-
-    def crash(src, dst):
-        raise OSError("killed during the write")
-
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="killed"):
-        train_sgd.save_checkpoint(tmp_path, state, keep=2)
-    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint-00000000.npz"]
-    assert (tmp_path / "checkpoint-00000000.npz").read_bytes() == before
+def test_without_a_checkpointing_module_there_are_no_checkpoints(monkeypatch):
+    monkeypatch.delitem(sys.modules, "checkpointing", raising=False)
+    assert train_sgd.checkpoint_functions() is None
 
 
-def test_a_corrupt_newest_checkpoint_falls_back_and_says_so(tmp_path, data, capsys):
-    state = fresh(data)
-    train_sgd.train(state, *data, HPS, until_step=3)
-    train_sgd.save_checkpoint(tmp_path, state, keep=5)
-    older = train_sgd.decode_checkpoint(train_sgd.encode_checkpoint(state))
-    train_sgd.train(state, *data, HPS, until_step=6)
-    train_sgd.save_checkpoint(tmp_path, state, keep=5)
-    newest = tmp_path / "checkpoint-00000006.npz"
-    newest.write_bytes(newest.read_bytes()[:100])
-    # what SIGKILL leaves behind mid-write: a half-written temporary file
-    (tmp_path / ".checkpoint-00000009.npz.abc.tmp").write_bytes(b"half")
-    assert_same_state(train_sgd.latest_checkpoint(tmp_path), older)
-    out = capsys.readouterr().out
-    assert "checkpoint-00000006.npz is corrupt" in out and "falling back to checkpoint-00000003.npz" in out
-
-
-def test_no_valid_checkpoint_means_none(tmp_path, capsys):
-    (tmp_path / "checkpoint-00000004.npz").write_bytes(b"garbage")
-    assert train_sgd.latest_checkpoint(tmp_path) is None
-    assert "no older one" in capsys.readouterr().out
+def test_checkpointing_source_dir_copies_the_functions_and_refuses_bad_ones(tmp_path):
+    functions = [SOLUTION[name] for name in CHECKPOINT_FUNCTIONS]
+    code = checkpointing_source_dir(tmp_path / "code", functions)
+    assert (code / SCRIPT).read_bytes() == (SCRIPT_DIR / SCRIPT).read_bytes()
+    module = {}
+    exec((code / "checkpointing.py").read_text(), module)
+    state = {"step": 4, "weights": np.arange(3.0), "rng_state": np.random.default_rng(2).bit_generator.state}
+    assert module["save_checkpoint"](str(tmp_path / "ckpt"), state) == "checkpoint-00000004.ckpt"
+    step, restored = module["load_latest_checkpoint"](str(tmp_path / "ckpt"))
+    assert step == 4 and np.array_equal(restored["weights"], state["weights"])
+    with pytest.raises(ValueError, match="must include save_checkpoint"):
+        checkpointing_source_dir(tmp_path / "x", functions[:2])
+    with pytest.raises(ValueError, match="must be functions"):
+        checkpointing_source_dir(tmp_path / "x", [*functions, print])
+    with pytest.raises(ValueError, match="cannot read the source"):
+        checkpointing_source_dir(tmp_path / "x", [*functions, eval("lambda: 0")])
 
 
 @pytest.mark.parametrize(
