@@ -11,6 +11,7 @@ import subprocess
 import sys
 import zipfile
 
+import nbformat
 import pytest
 from toycourse import ASSIGNMENT, NOTEBOOK, ROOT, SOLUTION, copy_of, make_course, submission
 
@@ -357,3 +358,24 @@ def test_a_bad_late_policy_is_one_line(course, capsys, tmp_path, value):
     line = fails(capsys, "--root", course.root, "export", "--output", out / "grades.csv")
     assert "nbgrader_config.py: LatePolicy.penalty must be a number from 0 to 1" in line
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_report_runs_notebooks_at_full_size_with_papermill(course, tmp_path):
+    """`autograder report` injects metadata.autograder.report_parameters; --small keeps the cell's own sizes."""
+    path = course.path("source", ".", ASSIGNMENT) / NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    parameters = nbformat.v4.new_code_cell("n = 1", metadata={"tags": ["parameters"]})
+    nb.cells[:0] = [parameters, nbformat.v4.new_code_cell('print(f"n is {n}")')]
+    nb.metadata["autograder"] = {"report_parameters": {"n": 7}}
+    nbformat.write(nb, path)
+    for flags, expected in (([], "n is 7"), (["--small"], "n is 1")):
+        out = tmp_path / ("small" if flags else "full")
+        code, printed, err = run_cli("--root", course.root, "report", ASSIGNMENT, "--output", out, *flags)
+        assert code == 0, err
+        html = out / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+        assert printed.split() == [str(html)]
+        executed = nbformat.read(out / ASSIGNMENT / NOTEBOOK, as_version=4)
+        outputs = [o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs]
+        assert f"{expected}\n" in outputs
+        assert expected in html.read_text()
