@@ -403,7 +403,9 @@ class _Plan:
     def prepare(self, data: bytes) -> tuple[list[bytes], list[list[int]], list[bytes]]:
         """Split and filter one file; return its records, mini-batches (record indices) and payloads."""
         if self.split_type == "Line":
-            records = [line.rstrip(b"\r") for line in data.split(b"\n")]
+            records = data.split(b"\n")
+            if b"\r" in data:
+                records = [line.rstrip(b"\r") for line in records]
             if records and records[-1] == b"":
                 records.pop()
         else:
@@ -432,8 +434,10 @@ class _Plan:
             except Exception as error:  # the student's code: report whatever it raised, fail the file
                 raise _FileFailed(f"mini_batch_fn raised {error!r}") from None
             _check_batches(batches, len(sent))
+        # _check_batches made each mini-batch a run of consecutive records: one C-level join per payload
         payloads = [
-            sent[b[0]] if self.split_type == "None" else b"".join(sent[i] + b"\n" for i in b) for b in batches
+            sent[b[0]] if self.split_type == "None" else b"\n".join(sent[b[0] : b[-1] + 1]) + b"\n"
+            for b in batches
         ]
         return records, batches, payloads
 
@@ -450,11 +454,14 @@ class _Plan:
             return b"".join(body for _, body in responses)
         outputs: list[bytes] = []
         for batch, (_, body) in zip(batches, responses, strict=True):
-            lines = (
-                [line for line in body.split(b"\n") if line.strip()]
-                if len(batch) > 1 or self.split_type == "Line"
-                else [body]
-            )
+            if len(batch) > 1 or self.split_type == "Line":
+                lines = body.split(b"\n")
+                if lines[-1] == b"":
+                    lines.pop()
+                if len(lines) != len(batch) or not all(lines):  # blank lines are no records: drop them
+                    lines = [line for line in lines if line.strip()]
+            else:
+                lines = [body]
             if len(lines) != len(batch):
                 raise _FileFailed(f"the model answered {len(lines)} records for a mini-batch of {len(batch)}; "
                                   "with AssembleWith Line each record needs one output line")  # fmt: skip
@@ -466,7 +473,7 @@ class _Plan:
                 outputs = [self._format(apply_json_path(self.output_filter, self._parse(o))) for o in outputs]
         except (ValueError, UnicodeDecodeError) as error:
             raise _FileFailed(f"JoinSource/OutputFilter: {error}") from None
-        return b"".join(out + b"\n" for out in outputs)
+        return b"\n".join(outputs) + b"\n" if outputs else b""
 
     def _join(self, record: bytes, output: bytes) -> bytes:
         if self.csv:
