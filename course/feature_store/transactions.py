@@ -117,7 +117,7 @@ def make_transactions(
             n_extra = rng.poisson(4.0 * (min(hit_end[c], n_days * DAY) - hit_start[c]) / DAY)
             extra_times = rng.uniform(hit_start[c], min(hit_end[c], n_days * DAY), n_extra)
             times = np.r_[times, extra_times]
-            amounts = np.r_[amounts, typical[c] * rng.lognormal(1.2, 0.5, n_extra)]
+            amounts = np.r_[amounts, typical[c] * rng.lognormal(0.4, 0.6, n_extra)]
             inside = (times >= hit_start[c]) & (times < hit_end[c])
             fraud = np.r_[fraud, np.ones(n_extra, dtype=bool)] | (inside & (rng.random(len(times)) < 0.3))
         frames.append(pd.DataFrame({"customer": c, "t": times, "amount": amounts, "fraud": fraud}))
