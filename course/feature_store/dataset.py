@@ -6,7 +6,8 @@ offline rows are first cleaned:
 
 - de-duplication: per record identifier and event time, keep the row with
   the latest ``api_invocation_time``, then ``write_time``
-  (``include_duplicated_records()`` keeps them all);
+  (``include_duplicated_records()`` keeps them all; a point-in-time join
+  still gives each base row one feature row, the latest written);
 - deleted records: for each identifier, its rows up to its latest delete
   marker are dropped, and markers are never returned
   (``include_deleted_records()`` keeps the deleted rows); in a point-in-time
@@ -142,7 +143,6 @@ class DatasetBuilder:
         self._recent: int | None = None
         self._as_of: float | None = None
         self._event_range: tuple[float | None, float | None] = (None, None)
-        self._sources: list = []
 
     # -- the SDK's builder methods ------------------------------------------------------------------
     def with_feature_group(
@@ -239,12 +239,12 @@ class DatasetBuilder:
             return [*keys, *(n for n in self._included if n not in keys)]
         return [str(c) for c in self._base.columns]
 
-    def _clean_sql(self, group: FeatureGroup, view: str, *, suffix: str, keep_markers: bool = False) -> str:
+    def _clean_sql(self, group: FeatureGroup, view: str, *, suffix: str, point_in_time: bool = False) -> str:
         """SQL of a feature group's cleaned rows, with ``__et`` (event time in Unix seconds).
 
-        With ``keep_markers`` the de-duplicated delete markers stay in (for
-        the point-in-time join, where a marker hides the record from its own
-        event time on).
+        With ``point_in_time`` the rows are only filtered: delete markers stay
+        in (a marker hides the record from its own event time on) and the
+        ASOF join itself takes the latest written of equal event times.
         """
         rid, et = _quote(group.record_identifier_name), _quote(group.event_time_feature_name)
         event = f"{et}::DOUBLE" if group._event_type == "Fractional" else f"epoch({et}::TIMESTAMPTZ)"
@@ -260,13 +260,15 @@ class DatasetBuilder:
         raw = f"SELECT * FROM (SELECT *, {event} AS __et FROM {_quote(view)}) {where}"
         if self._include_deleted:
             raw = f"SELECT * FROM ({raw}) WHERE NOT is_deleted"
+        if point_in_time:
+            return raw
         dedup = (
             raw
             if self._include_duplicated
             else f"SELECT * FROM ({raw}) QUALIFY row_number() OVER "
             f"(PARTITION BY {rid}, __et ORDER BY api_invocation_time DESC, write_time DESC) = 1"
         )
-        if self._include_deleted or keep_markers:
+        if self._include_deleted:
             return dedup
         return (
             f"WITH rows_{suffix} AS ({dedup}), deleted_{suffix} AS ("
@@ -283,13 +285,9 @@ class DatasetBuilder:
         groups = {join.group.name: join.group for join in self._joins}
         if isinstance(self._base, FeatureGroup):
             groups[self._base.name] = self._base
-        self._sources = []
         for name, group in groups.items():
             group.store.flush()
-            files = offline_store.offline_relation(
-                connection, group._offline_folder, group._schema, view_name=name
-            )
-            self._sources.append((files, group._schema))
+            offline_store.offline_relation(connection, group._offline_files, view_name=name)
         if isinstance(self._base, FeatureGroup):
             columns = ", ".join(_quote(c) for c in self._base_columns())
             base_sql = (
@@ -314,10 +312,16 @@ class DatasetBuilder:
             rid = _quote(group.record_identifier_name)
             target = f"b.{_quote(join.target_feature_name_in_base)}"
             target_text = target if group._id_type == "String" else f"{target}::BIGINT"
-            clean = self._clean_sql(group, group.name, suffix=alias, keep_markers=self._point_in_time)
+            clean = self._clean_sql(group, group.name, suffix=alias, point_in_time=self._point_in_time)
             if self._point_in_time:
+                # (event time, api_invocation_time, write_time) as one ordered key: the ASOF join takes
+                # the latest event time at or before the base row's and, of equal ones, the latest written
+                # (the de-duplication rule) in one sorted pass, without a window over every row.
+                latest = "'infinity'::TIMESTAMPTZ"
                 joins.append(
-                    f"ASOF LEFT JOIN ({clean}) {alias} ON {target_text} = {alias}.{rid} AND b.__bt >= {alias}.__et"
+                    f"ASOF LEFT JOIN ({clean}) {alias} ON {target_text} = {alias}.{rid} AND "
+                    f"{{'t': b.__bt, 'a': {latest}, 'w': {latest}}} >= "
+                    f"{{'t': {alias}.__et, 'a': {alias}.api_invocation_time, 'w': {alias}.write_time}}"
                 )
             else:
                 latest = f"SELECT * FROM ({clean}) QUALIFY row_number() OVER (PARTITION BY {rid} ORDER BY __et DESC) = 1"
@@ -355,7 +359,7 @@ class DatasetBuilder:
         connection = offline_store.connect()
         try:
             query = self._query(connection)
-            frame = offline_store.execute(connection, query, self._sources)
+            frame = connection.execute(query).fetchdf()
         finally:
             connection.close()
         return frame, query

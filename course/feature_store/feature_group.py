@@ -265,15 +265,12 @@ class FeatureStore:
         self.flush()
         connection = offline_store.connect()
         try:
-            sources = []
             for name in self.feature_group_names():
-                group = self.feature_group(name)
-                files = offline_store.offline_relation(
-                    connection, group._offline_folder, group._schema, view_name=name
+                offline_store.offline_relation(
+                    connection, self.feature_group(name)._offline_files, view_name=name
                 )
-                sources.append((files, group._schema))
             try:
-                return offline_store.execute(connection, query_string, sources)
+                return connection.execute(query_string).fetchdf()
             except duckdb.Error as error:
                 raise ValidationError(f"the query failed: {error}") from None
         finally:
@@ -299,11 +296,9 @@ class AthenaQuery:
         group.store.flush()
         connection = offline_store.connect()
         try:
-            files = offline_store.offline_relation(
-                connection, group._offline_folder, group._schema, view_name=self.table_name
-            )
+            offline_store.offline_relation(connection, group._offline_files, view_name=self.table_name)
             try:
-                self._result = offline_store.execute(connection, query_string, [(files, group._schema)])
+                self._result = connection.execute(query_string).fetchdf()
             except duckdb.Error as error:  # DuckDB's parser, binder and runtime errors
                 raise ValidationError(f"the query failed: {error}") from None
         finally:
@@ -392,6 +387,7 @@ class FeatureGroup:
         self._schema = offline_store.arrow_schema(self.feature_definitions)
         bucket_key = store.offline_store_uri + "/" + name
         self._offline_folder = store.s3.local_path(bucket_key) / "data"
+        self._offline_files = offline_store.OfflineFiles(self._offline_folder, self._schema)
         store._register(self)
 
     def __repr__(self) -> str:

@@ -183,3 +183,24 @@ def test_a_foreign_parquet_file_is_refused(customers):
     pq.write_table(pd.DataFrame({"x": [1]}).pipe(__import__("pyarrow").Table.from_pandas), stray)
     with pytest.raises(OfflineStoreError, match="does not have the feature group's columns"):
         customers.as_dataframe()
+
+
+def test_queries_see_files_written_since_the_last_one(customers):
+    customers.ingest(frame(), progress=False)
+    assert len(customers.as_dataframe()) == 6  # the files are read (and kept in memory)
+    customers.ingest(frame(4).assign(event_time=T0 + 20 * HOUR), progress=False)
+    customers.put_record(record("c9", T0 + 30 * HOUR))
+    offline = customers.as_dataframe()
+    assert len(offline) == 11
+    assert offline["customer_id"].value_counts()["c9"] == 1
+
+
+def test_a_file_damaged_after_it_was_read_is_still_named(customers):
+    customers.ingest(frame(), progress=False)
+    assert len(customers.as_dataframe()) == 6
+    victim = next(customers._offline_folder.rglob("*.parquet"))
+    victim.write_bytes(b"not parquet at all")
+    with pytest.raises(OfflineStoreError, match=f"{victim.name}.*not valid Parquet"):
+        customers.as_dataframe()
+    victim.unlink()
+    assert len(customers.as_dataframe()) < 6  # a removed file's rows are gone from the next query
