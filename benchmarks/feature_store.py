@@ -4,11 +4,14 @@ Prints two comparisons, each against baselines measured in the same run:
 
 1. Point-in-time join of 1,000,000 feature rows against 100,000 base rows,
    with a TTL, duplicated records and deletes, through the dataset builder
-   (which reads the offline store's Parquet files, de-duplicates, applies
-   deletes and the TTL). Baselines on the same rows, already in memory:
-   ``pandas.merge_asof`` (sorting included) and DuckDB's bare ``ASOF JOIN``,
-   neither of which de-duplicates, applies deletes or a TTL. Goal: no slower
-   than ``merge_asof``.
+   (which de-duplicates, applies deletes and the TTL over the offline store's
+   rows). Baselines on the same rows, in memory: ``pandas.merge_asof``
+   (sorting included) and DuckDB's bare ``ASOF JOIN``, neither of which
+   de-duplicates, applies deletes or a TTL. Every side runs once untimed,
+   then ``--repeats`` timed runs (median). The builder's first query, which
+   decodes the Parquet files, is reported on its own: later queries reuse
+   the decoded rows, as the baselines reuse their in-memory frames. Goal: no
+   slower than ``merge_asof``.
 2. Online ``get_record`` over 100,000 records: p50/p99 in-process (goal p99
    under 0.2 ms; baseline: the bare SQLite primary-key lookup underneath) and
    over HTTP on localhost with a keep-alive connection (goal p99 under 2 ms;
@@ -129,18 +132,24 @@ def point_in_time(n_features: int, n_base: int, n_deletes: int, repeats: int) ->
                 "ON b.customer_id = f.customer_id AND b.event_time >= f.event_time"
             ).fetchdf()
 
-        result = ours()
+        start = time.perf_counter()
+        result = ours()  # the first query decodes the Parquet files; later ones reuse them
+        cold = time.perf_counter() - start
         assert len(result) == n_base and result["customer_id"].tolist() == base["customer_id"].tolist()
+        for baseline in (merge_asof, duckdb_asof):  # every side gets one untimed run before its timed ones
+            baseline()
         timings = {
-            "dataset builder (Parquet, dedup, deletes, TTL)": median_seconds(ours, repeats),
-            "pandas.merge_asof (in memory, none of those)": median_seconds(merge_asof, repeats),
-            "DuckDB bare ASOF JOIN (in memory, none of those)": median_seconds(duckdb_asof, repeats),
+            "dataset builder (dedup, deletes, TTL)": median_seconds(ours, repeats),
+            "pandas.merge_asof (none of those)": median_seconds(merge_asof, repeats),
+            "DuckDB bare ASOF JOIN (none of those)": median_seconds(duckdb_asof, repeats),
         }
         connection.close()
-    ours_time = timings["dataset builder (Parquet, dedup, deletes, TTL)"]
+    ours_time = timings["dataset builder (dedup, deletes, TTL)"]
+    print(f"   first query, decoding {n_files} Parquet files: {cold * 1000:.1f} ms "
+          f"(x{cold / timings['pandas.merge_asof (none of those)']:.2f} merge_asof's median)")  # fmt: skip
     for name, seconds in timings.items():
         print(f"   {name:<50} {seconds * 1000:8.1f} ms   ours / this = {ours_time / seconds:5.2f}")
-    ratio = ours_time / timings["pandas.merge_asof (in memory, none of those)"]
+    ratio = ours_time / timings["pandas.merge_asof (none of those)"]
     print(
         f"   goal: no slower than merge_asof (ratio <= 1.00): {'met' if ratio <= 1.0 else 'MISSED'} ({ratio:.2f})"
     )

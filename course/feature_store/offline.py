@@ -145,11 +145,23 @@ def connect() -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def parquet_files(folder: Path) -> list[str]:
-    """The offline store's Parquet files under ``folder``, sorted."""
-    if not folder.is_dir():
-        return []
-    return sorted(str(p) for p in folder.rglob("*.parquet"))
+def parquet_files(folder: Path) -> dict[str, tuple[int, int]]:
+    """The offline store's Parquet files under ``folder``: ``{path: (size, modification time in ns)}``."""
+    found = {}
+    folders = [str(folder)]
+    while folders:
+        try:
+            entries = os.scandir(folders.pop())
+        except FileNotFoundError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif entry.name.endswith(".parquet"):
+                    stat = entry.stat()
+                    found[entry.path] = (stat.st_size, stat.st_mtime_ns)
+    return found
 
 
 class OfflineFiles:
@@ -194,16 +206,15 @@ class OfflineFiles:
             columns; the message names the file.
         """
         with self._lock:
-            signature = {}
-            for path in parquet_files(self.folder):
-                stat = os.stat(path)
-                signature[path] = (stat.st_size, stat.st_mtime_ns)
+            signature = parquet_files(self.folder)
             if any(signature.get(path) != seen for path, seen in self._signature.items()):
                 self._signature, self._table = {}, self.schema.empty_table()
-            new = [path for path in signature if path not in self._signature]
+            new = sorted(path for path in signature if path not in self._signature)
             if new:
-                _check_files(new, self.schema)
-                added = pads.dataset(new, schema=self.schema, format="parquet").to_table()
+                dataset = pads.dataset(new, schema=self.schema, format="parquet")
+                for fragment in dataset.get_fragments():
+                    _check_file(fragment, self.schema)
+                added = dataset.to_table()
                 self._table = pa.concat_tables([self._table, added]).combine_chunks()
                 self._signature.update((path, signature[path]) for path in new)
             return self._table
@@ -214,18 +225,17 @@ def offline_relation(connection: duckdb.DuckDBPyConnection, files: OfflineFiles,
     connection.register(view_name, files.table())
 
 
-def _check_files(files: list[str], schema: pa.Schema) -> None:
+def _check_file(fragment: pads.ParquetFileFragment, schema: pa.Schema) -> None:
     """Refuse a file that is not Parquet or has other columns than the feature group's."""
-    for path in files:
-        try:
-            found = pq.read_schema(path)
-        except (pa.ArrowInvalid, OSError) as error:
-            raise OfflineStoreError(
-                f"the offline store file {path} is not valid Parquet ({error}); nothing was changed. "
-                "Move the file out of the offline store folder (or restore it from a backup) and query again"
-            ) from None
-        if found.names != schema.names or found.types != schema.types:
-            raise OfflineStoreError(
-                f"the offline store file {path} does not have the feature group's columns "
-                f"({', '.join(schema.names)}); nothing was changed. Move it out of the offline store folder"
-            )
+    try:
+        found = fragment.physical_schema
+    except (pa.ArrowInvalid, OSError) as error:
+        raise OfflineStoreError(
+            f"the offline store file {fragment.path} is not valid Parquet ({error}); nothing was changed. "
+            "Move the file out of the offline store folder (or restore it from a backup) and query again"
+        ) from None
+    if found.names != schema.names or found.types != schema.types:
+        raise OfflineStoreError(
+            f"the offline store file {fragment.path} does not have the feature group's columns "
+            f"({', '.join(schema.names)}); nothing was changed. Move it out of the offline store folder"
+        )

@@ -60,6 +60,7 @@ def _group_name(name_or_arn: str) -> str:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    wbufsize = -1  # a buffered writer: status line, headers and body leave in one send when the request ends
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
