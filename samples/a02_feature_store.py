@@ -356,6 +356,25 @@ _SKEW_PAIRS_ON_CUSTOMER_ONLY = (
 """
 )
 
+# Sorts the caller's features list in place (to report features in name order).
+_SKEW_SORTS_FEATURES_IN_PLACE = (
+    _SKEW_REPORT_SIGNATURE
+    + """    keys = ["customer_id", "event_time"]
+    features.sort()
+    for name in features:
+        if name not in offline.columns or name not in online.columns:
+            raise ValueError(f"feature {name!r} is missing from one of the frames")
+    paired = offline[keys + features].merge(online[keys + features], on=keys, suffixes=("_offline", "_online"))
+    if len(paired) == 0:
+        raise ValueError("no rows pair up on customer_id and event_time")
+    report = {}
+    for name in features:
+        a, b = paired[f"{name}_offline"], paired[f"{name}_online"]
+        report[name] = float(((a.isna() != b.isna()) | ((a - b).abs() > atol)).mean())
+    return report
+"""
+)
+
 WRONG_ANSWERS: dict[str, dict[str, str]] = {
     "pit_ttl_inclusive": {"point_in_time_join": _PIT_TTL_INCLUSIVE},
     "pit_first_duplicate_wins": {"point_in_time_join": _PIT_FIRST_DUPLICATE_WINS},
@@ -371,6 +390,7 @@ WRONG_ANSWERS: dict[str, dict[str, str]] = {
     "skew_two_nans_differ": {"skew_report": _SKEW_TWO_NANS_DIFFER},
     "skew_signed_difference": {"skew_report": _SKEW_SIGNED_DIFFERENCE},
     "skew_pairs_on_customer_only": {"skew_report": _SKEW_PAIRS_ON_CUSTOMER_ONLY},
+    "skew_sorts_features_in_place": {"skew_report": _SKEW_SORTS_FEATURES_IN_PLACE},
 }
 
 # The join's TTL off by one at the boundary, the last put always winning and NumPy floats
