@@ -1,0 +1,168 @@
+"""Grading on Dask: the same results as the local executor, no submission lost with a worker, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import cloudpickle
+import dask
+import pytest
+from distributed import Client, LocalCluster
+from toycourse import ASSIGNMENT, SOLUTION, copy_of, submission
+
+from autograder.dask_executor import DaskExecutor
+from autograder.errors import UserError
+from autograder.executor import Lost
+
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
+
+LIMITS = ["--timeout", "60", "--cell-timeout", "10"]
+BODIES = {
+    "alice": SOLUTION,
+    "bob": "def add(a, b):\n    return a - b",
+    "carol": "def add(a, b):\n    return a + b if a >= 0 else 0",
+    "dave": "def add(a, b):\n    raise RuntimeError('not yet')",
+    "erin": "def add(a, b):\n    return float(a + b)",
+}
+#: Each submission sleeps this long before defining add, so a worker can be killed while it grades.
+SLOW = "import time\ntime.sleep(3)\n"
+
+
+def grade_cli(course, folder, *options: str) -> subprocess.CompletedProcess:
+    """``autograder grade`` as an instructor runs it, in its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "--root", str(course.root), "grade", ASSIGNMENT, str(folder)]
+        + [*LIMITS, "--no-progress", *options],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def scores(course) -> dict[str, tuple[str, float, dict[str, float]]]:
+    """student -> (status, score, {test grade id: score}), from each grading.json."""
+    found = {}
+    for path in sorted(course.root.glob(f"autograded/*/{ASSIGNMENT}/grading.json")):
+        result = json.loads(path.read_text())
+        tests = {t["grade_id"]: t["score"] for t in result["tests"]}
+        found[result["student_id"]] = (result["status"], result["score"], tests)
+    return found
+
+
+def test_a_local_dask_cluster_grades_exactly_like_the_local_executor(course, tmp_path):
+    folder = tmp_path / "class"
+    for student, body in BODIES.items():
+        submission(course, student, body, folder)
+    other = copy_of(course, tmp_path / "other")
+    local = grade_cli(course, folder, "--workers", "2")
+    assert local.returncode == 0, local.stderr
+    dask_run = grade_cli(other, folder, "--executor", "dask", "--workers", "2")
+    assert dask_run.returncode == 0, dask_run.stderr
+    expected = scores(course)
+    assert set(expected) == set(BODIES)
+    assert expected["alice"] == ("graded", 3.0, {"add_visible": 1.0, "add_hidden": 2.0})
+    assert expected["bob"][1] < 3.0
+    assert scores(other) == expected
+    assert dask_run.stdout.splitlines()[-1] == local.stdout.splitlines()[-1]
+
+
+@pytest.fixture
+def cluster():
+    """A two-worker cluster on loopback that the test can watch and hurt."""
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield cluster, client
+
+
+def test_a_worker_killed_mid_batch_loses_no_submission(course, tmp_path, cluster):
+    cluster, client = cluster
+    folder = tmp_path / "class"
+    students = [f"s{i}" for i in range(4)]
+    for student in students:
+        submission(course, student, SLOW + SOLUTION, folder)
+    killed: list[int] = []
+
+    def kill_a_busy_worker() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            busy = [w for w, keys in client.processing().items() if keys]
+            if busy:
+                time.sleep(1.5)  # inside the submission's sleep
+                pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.1)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    run = grade_cli(course, folder, "--executor", "dask", "--scheduler", cluster.scheduler_address)
+    killer.join()
+    assert killed, "no worker was busy to kill"
+    assert run.returncode == 0, run.stderr
+    assert scores(course) == {s: ("graded", 3.0, {"add_visible": 1.0, "add_hidden": 2.0}) for s in students}
+
+
+def _square_or_die(x: int) -> int:
+    if x == 3:
+        os.kill(os.getpid(), signal.SIGKILL)  # this worker dies whenever it runs job 3
+    return x * x
+
+
+def test_a_job_whose_workers_keep_dying_comes_back_lost_with_its_reason():
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        results = list(DaskExecutor(workers=2).map_unordered(_square_or_die, range(5)))
+    lost = [r for r in results if isinstance(r, Lost)]
+    assert sorted(r for r in results if not isinstance(r, Lost)) == [0, 1, 4, 16]
+    assert [r.job for r in lost] == [3]
+    assert "not graded" in lost[0].reason and "dying" in lost[0].reason
+
+
+class Counter:
+    """A context that counts how often it is entered and exited, in a file (each worker is its own process)."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+
+    def __enter__(self) -> str:
+        with open(self.path, "a") as log:
+            log.write(f"enter {os.getpid()}\n")
+        return "resource"
+
+    def __exit__(self, *exc: object) -> None:
+        with open(self.path, "a") as log:
+            log.write(f"exit {os.getpid()}\n")
+
+
+def _with_resource(resource: str, x: int) -> tuple[str, int]:
+    return resource, x
+
+
+def test_the_context_is_entered_once_per_worker_and_exited_at_the_end(tmp_path):
+    log = tmp_path / "log"
+    results = list(
+        DaskExecutor(workers=2).map_unordered(_with_resource, range(8), context=lambda: Counter(log))
+    )
+    assert sorted(results) == [("resource", x) for x in range(8)]
+    lines = log.read_text().splitlines()
+    entered = [line.split()[1] for line in lines if line.startswith("enter")]
+    assert len(entered) == len(set(entered)) <= 2
+    assert sorted(line.split()[1] for line in lines if line.startswith("exit")) == sorted(entered)
+
+
+def test_a_scheduler_without_workers_is_a_clear_error():
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+        executor = DaskExecutor(cluster.scheduler_address, connect_timeout=1)
+        with pytest.raises(UserError, match="has no workers after 1 s: start them with `dask worker"):
+            list(executor.map_unordered(abs, [1]))
