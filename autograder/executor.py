@@ -141,7 +141,7 @@ def make_executor(workers: int | None, *, engine: str = "local", scheduler: str 
     if engine == "dask":
         from .dask_executor import DaskExecutor  # Dask is imported only when asked for
 
-        return DaskExecutor(scheduler, workers=2 if workers is None else workers)
+        return DaskExecutor(scheduler, workers=workers)
     if engine != "local":
         raise ValueError(f"unknown executor {engine!r}: use 'local' or 'dask'")
     if scheduler is not None:
