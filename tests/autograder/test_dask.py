@@ -18,7 +18,8 @@ from toycourse import ASSIGNMENT, SOLUTION, copy_of, submission
 
 from autograder.dask_executor import DaskExecutor
 from autograder.errors import UserError
-from autograder.executor import Lost
+from autograder.executor import Executor, Lost, SerialExecutor
+from autograder.grading import grade
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
@@ -166,3 +167,52 @@ def test_a_scheduler_without_workers_is_a_clear_error():
         executor = DaskExecutor(cluster.scheduler_address, connect_timeout=1)
         with pytest.raises(UserError, match="has no workers after 1 s: start them with `dask worker"):
             list(executor.map_unordered(abs, [1]))
+
+
+class LosesTheFirstJob(Executor):
+    """Gives up on the first job, as Dask does when its workers keep dying, and runs the rest here."""
+
+    def map_unordered(self, fn, jobs, *, context=None):
+        jobs = iter(jobs)
+        yield Lost(next(jobs), "not graded: the Dask workers running it kept dying")
+        yield from SerialExecutor().map_unordered(fn, jobs, context=context)
+
+
+def test_a_lost_submission_is_reported_never_recorded_and_graded_by_the_next_run(
+    course, tmp_path, sandbox, limits
+):
+    folder = tmp_path / "class"
+    for student in ("alice", "bob"):
+        submission(course, student, SOLUTION, folder)
+    lines: list[str] = []
+    first = grade(
+        course,
+        ASSIGNMENT,
+        folder,
+        executor=LosesTheFirstJob(),
+        sandbox=sandbox,
+        limits=limits,
+        progress=False,
+        echo=lines.append,
+    )
+    (lost,) = [r for r in first if r["status"] == "not graded"]
+    (kept,) = [r for r in first if r["status"] == "graded"]
+    assert lost["reasons"] == ["not graded: the Dask workers running it kept dying"]
+    assert (
+        f"{lost['student_id']}: 0/3 NOT GRADED - not graded: the Dask workers running it kept dying" in lines
+    )
+    assert course.read_result(lost["student_id"], ASSIGNMENT) is None
+    again = grade(
+        course,
+        ASSIGNMENT,
+        folder,
+        executor=SerialExecutor(),
+        sandbox=sandbox,
+        limits=limits,
+        progress=False,
+        echo=lines.append,
+    )
+    assert {r["student_id"]: (r["status"], r["score"], bool(r.get("skipped"))) for r in again} == {
+        lost["student_id"]: ("graded", 3.0, False),
+        kept["student_id"]: ("graded", 3.0, True),
+    }
