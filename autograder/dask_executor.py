@@ -187,12 +187,11 @@ class DaskExecutor(Executor):
                 job = owner.pop(future.key)
                 if future.status == "error" and isinstance(future.exception(), KilledWorker):
                     yield Lost(
-                        job, f"not graded: the Dask workers running it kept dying ({future.exception()})"
+                        job,
+                        f"the Dask workers running it kept dying ({str(future.exception()).splitlines()[0][:300]})",
                     )
                 elif future.status == "cancelled":
-                    yield Lost(
-                        job, "not graded: the Dask scheduler cancelled it (was the cluster restarted?)"
-                    )
+                    yield Lost(job, "the Dask scheduler cancelled it (was the cluster restarted?)")
                 else:
                     yield future.result()
                 future.release()

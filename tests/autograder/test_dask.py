@@ -127,7 +127,7 @@ def test_a_job_whose_workers_keep_dying_comes_back_lost_with_its_reason():
     lost = [r for r in results if isinstance(r, Lost)]
     assert sorted(r for r in results if not isinstance(r, Lost)) == [0, 1, 4, 16]
     assert [r.job for r in lost] == [3]
-    assert "not graded" in lost[0].reason and "dying" in lost[0].reason
+    assert lost[0].reason.startswith("the Dask workers running it kept dying (")
 
 
 class Counter:
@@ -174,7 +174,7 @@ class LosesTheFirstJob(Executor):
 
     def map_unordered(self, fn, jobs, *, context=None):
         jobs = iter(jobs)
-        yield Lost(next(jobs), "not graded: the Dask workers running it kept dying")
+        yield Lost(next(jobs), "the Dask workers running it kept dying")
         yield from SerialExecutor().map_unordered(fn, jobs, context=context)
 
 
@@ -197,10 +197,8 @@ def test_a_lost_submission_is_reported_never_recorded_and_graded_by_the_next_run
     )
     (lost,) = [r for r in first if r["status"] == "not graded"]
     (kept,) = [r for r in first if r["status"] == "graded"]
-    assert lost["reasons"] == ["not graded: the Dask workers running it kept dying"]
-    assert (
-        f"{lost['student_id']}: 0/3 NOT GRADED - not graded: the Dask workers running it kept dying" in lines
-    )
+    assert lost["reasons"] == ["the Dask workers running it kept dying"]
+    assert f"{lost['student_id']}: 0/3 NOT GRADED - the Dask workers running it kept dying" in lines
     assert course.read_result(lost["student_id"], ASSIGNMENT) is None
     again = grade(
         course,
