@@ -174,6 +174,11 @@ class DaskExecutor(Executor):
         owner: dict[str, T] = {}
 
         def submit() -> None:
+            if client.status != "running":
+                raise UserError(
+                    f"lost the Dask scheduler{f' at {self.scheduler}' if self.scheduler else ''} mid-batch; "
+                    "every result shown so far is recorded: run the same command again to grade the rest"
+                )
             job = next(pending, end)
             if job is not end:
                 future = client.submit(_run, fn, plugin, job, key=f"grade-{uuid.uuid4().hex}", pure=False)
