@@ -69,8 +69,12 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     course.check_assignment(args.assignment)
     if not args.path.exists():
         raise UserError(f"{args.path} does not exist: give a folder of submissions or an LMS zip file")
-    executor = make_executor(args.workers)
-    box = _sandbox(allow_unsandboxed=args.no_sandbox)
+    executor = make_executor(args.workers, engine=args.executor, scheduler=args.scheduler)
+    if args.scheduler:  # student code runs on the cluster's machines, which check their own bubblewrap
+        box = sandboxes.Sandbox("process" if args.no_sandbox else "bubblewrap")
+        print(f"sandbox: {box.isolation} on each Dask worker of {args.scheduler}", file=sys.stderr)
+    else:
+        box = _sandbox(allow_unsandboxed=args.no_sandbox)
     results = grade(
         course,
         args.assignment,
@@ -91,11 +95,18 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     ]
     print(table(rows, ["student_id", "score", "status"]))
     failed = sum(r["status"] == "failed" for r in results)
+    lost = [r for r in results if r["status"] == "not graded"]
     skipped = sum(bool(r.get("skipped")) for r in results)
     print(
-        f"{len(results)} submissions of {args.assignment}: {len(results) - skipped} graded now, "
+        f"{len(results)} submissions of {args.assignment}: {len(results) - skipped - len(lost)} graded now, "
         f"{skipped} unchanged since they were graded; {failed} could not be fully run"
+        + (f"; {len(lost)} NOT GRADED (run the same command again to grade them)" if lost else "")
     )
+    trouble = [r for r in results if r["status"] != "graded" and not r.get("skipped")]
+    if trouble:
+        print(f"\n{len(trouble)} submission(s) not fully graded in this run, with reasons:")
+        for r in trouble:
+            print(f"  {r['student_id']} ({r['status']}): {'; '.join(r['reasons']) or 'no reason recorded'}")
     return 0
 
 
@@ -227,7 +238,19 @@ def parser() -> argparse.ArgumentParser:
         "--workers",
         type=_positive(int),
         default=None,
-        help="parallel sandboxes (default: CPU count)",
+        help="parallel sandboxes (default: CPU count; with --executor dask, the local cluster's workers, default 2)",
+    )
+    q.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="where submissions run: this machine's processes (default), or a Dask cluster",
+    )
+    q.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        default=None,
+        help="with --executor dask: the cluster's `dask scheduler` (default: a local cluster for the batch)",
     )
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
     q.add_argument(

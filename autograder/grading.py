@@ -33,10 +33,13 @@ import json
 import os
 import re
 import shutil
+import socket
 import sys
 import tempfile
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,12 +54,18 @@ from nbgrader.preprocessors import (
 )
 from tqdm import tqdm
 
+import autograder
+import course as course_package
+
 from .course import Course, UserError
-from .executor import Executor
+from .executor import Executor, Lost
 from .notebooks import TEST_SETUP_TAG, assemble, plan
 from .release import assignment_files
-from .sandbox import Limits, Run, Sandbox, TestServer, TrustedNotebook
+from .sandbox import Limits, Run, Sandbox, TestServer, TrustedNotebook, detect
 from .submissions import Submission, collect
+
+#: Submissions prepared ahead of the executor, in order: enough that a free sandbox never waits.
+PREPARED_AHEAD = 4
 
 #: A markdown heading that states points, e.g. "## Part A — Uncertainty scores (9 points)".
 PART_HEADING = re.compile(r"^#{1,6}\s+(.*\(\s*\d+(?:\.\d+)?\s+points?\s*\))\s*$", re.MULTILINE)
@@ -80,9 +89,57 @@ class Prepared:
 
 
 def run_job(server: TestServer, job: Job) -> tuple[str, Run | None]:
+    """Grade one prepared submission on the batch's test server (in whichever process holds it)."""
     if not job.notebooks:
         return job.student_id, None
     return job.student_id, server.run({"notebooks": job.notebooks})
+
+
+@functools.cache
+def code_digest() -> str:
+    """A hash of the ``course`` and ``autograder`` packages' code, the same on every machine that grades alike."""
+    h = hashlib.sha256()
+    for package in (course_package, autograder):
+        folder = Path(package.__file__).resolve().parent
+        for path in sorted(folder.rglob("*.py")):
+            h.update(f"{package.__name__}/{path.relative_to(folder)}\0".encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+@contextmanager
+def serve_tests(
+    sandbox: Sandbox,
+    notebooks: dict[str, TrustedNotebook],
+    files: dict[str, bytes],
+    limits: Limits,
+    code: str,
+) -> Iterator[TestServer]:
+    """The batch's test server, started in the process that runs jobs: this one or a Dask worker.
+
+    Everything it takes is plain data, so an executor can send it to another
+    machine. It first checks that the machine grades as the grader asked:
+    bubblewrap works there when the batch is sandboxed, and its ``course`` and
+    ``autograder`` code is the grader's (``code``, from :func:`code_digest`).
+
+    Raises
+    ------
+    UserError
+        Naming the machine, when either check fails.
+    """
+    host = socket.gethostname()
+    if sandbox.isolation == "bubblewrap":
+        try:
+            detect()
+        except UserError as error:
+            raise UserError(f"on {host}: {error}") from None
+    if code_digest() != code:
+        raise UserError(
+            f"on {host}: the course or autograder code differs from the grader's; install the same "
+            "course (the same commit) in the same way on every machine that grades"
+        )
+    with TestServer(sandbox, notebooks, files, limits) as server:
+        yield server
 
 
 @functools.lru_cache(maxsize=4096)
@@ -457,10 +514,25 @@ def _store_submitted(course: Course, assignment_id: str, submission: Submission)
     _replace_dir(scratch, target)
 
 
+def not_graded(prepared: Prepared, assignment_id: str, released: Released, reason: str) -> dict:
+    """The result of a submission the executor lost: reported, never recorded, so a rerun grades it."""
+    return {
+        "student_id": prepared.submission.student_id,
+        "name": prepared.submission.name,
+        "late": prepared.submission.late,
+        "assignment": assignment_id,
+        "status": "not graded",
+        "score": 0.0,
+        "max_score": sum(sum(points.values()) for points in released.points.values()),
+        "reasons": [*prepared.reasons, reason],
+        "tests": [],
+    }
+
+
 def format_result(result: dict) -> str:
     line = f"{result['student_id']}: {result['score']:g}/{result['max_score']:g}"
-    if result["status"] == "failed":
-        line += " FAILED"
+    if result["status"] != "graded":
+        line += " " + result["status"].upper()
     if result["reasons"]:
         line += " - " + "; ".join(result["reasons"])
     return line
@@ -521,14 +593,30 @@ def grade(
                 f"skipped {len(results)} submission(s) already graded from the same files, release and "
                 "settings (--force regrades them)"
             )
-        server = TestServer(sandbox, released.trusted, released.files, limits)
+        context = functools.partial(
+            serve_tests, sandbox, released.trusted, released.files, limits, code_digest()
+        )
 
         def jobs():
-            # A background thread prepares submissions ahead, in order, so a free
-            # sandbox never waits for the gradebook reads of the next one.
+            # A background thread prepares a few submissions ahead, in order, so a free
+            # sandbox never waits for the gradebook reads of the next one, and memory
+            # holds a few prepared submissions whatever the size of the batch.
+            waiting = iter(todo)
             with ThreadPoolExecutor(max_workers=1) as preparer:
-                ahead = preparer.map(lambda t: prepare(course, assignment_id, t[0], released, t[1]), todo)
-                for item in ahead:
+
+                def prepare_next(ahead: deque[Future[Prepared]]) -> None:
+                    item = next(waiting, None)
+                    if item is not None:
+                        ahead.append(
+                            preparer.submit(prepare, course, assignment_id, item[0], released, item[1])
+                        )
+
+                ahead: deque[Future[Prepared]] = deque()
+                for _ in range(PREPARED_AHEAD):
+                    prepare_next(ahead)
+                while ahead:
+                    item = ahead.popleft().result()
+                    prepare_next(ahead)
                     prepared[item.submission.student_id] = item
                     yield item.job
 
@@ -540,14 +628,24 @@ def grade(
             unit="sub",
             disable=not progress,
             file=sys.stderr,
+            bar_format="{desc}: {n_fmt}/{total_fmt} {bar} {percentage:3.0f}% "
+            "[{elapsed} elapsed, ETA {remaining}, {rate_fmt}{postfix}]",
         )
+        unsuccessful = 0
         try:
-            with server:
-                for student_id, run in executor.map_unordered(functools.partial(run_job, server), jobs()):
-                    result = record(course, assignment_id, prepared[student_id], run, released, limits)
-                    results.append(result)
-                    bar.update()
-                    write(format_result(result))
+            for outcome in executor.map_unordered(run_job, jobs(), context=context):
+                if isinstance(outcome, Lost):
+                    item = prepared.pop(outcome.job.student_id)
+                    result = not_graded(item, assignment_id, released, outcome.reason)
+                else:
+                    student_id, run = outcome
+                    result = record(course, assignment_id, prepared.pop(student_id), run, released, limits)
+                results.append(result)
+                if result["status"] != "graded":
+                    unsuccessful += 1
+                    bar.set_postfix_str(f"{unsuccessful} not fully graded", refresh=False)
+                bar.update()
+                write(format_result(result))
         finally:
             bar.close()
     return sorted(results, key=lambda r: r["student_id"])

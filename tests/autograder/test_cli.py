@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import zipfile
@@ -182,9 +183,7 @@ def graded(released_course, tmp_path_factory):
     submission(course, "alice", SOLUTION, subs)
     submission(course, "bob", None, subs)
     (subs / "carol" / ASSIGNMENT).mkdir(parents=True)
-    code, out, err = run_cli(
-        "--root", course.root, "grade", ASSIGNMENT, subs, "--workers", "2", "--no-progress", *LIMITS
-    )
+    code, out, err = run_cli("--root", course.root, "grade", ASSIGNMENT, subs, "--workers", "2", *LIMITS)
     return course, code, out, err
 
 
@@ -199,9 +198,16 @@ def test_grade_prints_a_table(graded):
         "bob         0/3    graded",
         "carol       0/3    failed",
         f"3 submissions of {ASSIGNMENT}: 3 graded now, 0 unchanged since they were graded; 1 could not be fully run",
+        "",
+        "1 submission(s) not fully graded in this run, with reasons:",
+        "  carol (failed): missing notebook toy.ipynb",
     ]
     assert err.startswith("sandbox: ")
     assert "carol: 0/3 FAILED - missing notebook toy.ipynb" in err
+    bar = err.split("\r")[-1]  # the progress bar's last state: done, with its time left and failures
+    assert (
+        bar.startswith(f"grading {ASSIGNMENT}: 3/3 ") and "ETA 00:00" in bar and "1 not fully graded" in bar
+    )
     assert "Traceback" not in err
 
 
@@ -379,3 +385,48 @@ def test_report_runs_notebooks_at_full_size_with_papermill(course, tmp_path):
         outputs = [o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs]
         assert f"{expected}\n" in outputs
         assert expected in html.read_text()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--scheduler", "tcp://127.0.0.1:8786"], "--scheduler tcp://127.0.0.1:8786 needs --executor dask"),
+        (["--executor", "dask", "--scheduler", "http://h:1"], "'http://h:1' is not a Dask scheduler address"),
+        (["--executor", "dask", "--scheduler", "tcp://h"], "give tcp://HOST:PORT"),
+        (
+            ["--executor", "dask", "--scheduler", "tcp://127.0.0.1:8786", "--workers", "2"],
+            "--workers sets the size of a local Dask cluster",
+        ),
+    ],
+)
+def test_bad_executor_options(course, capsys, tmp_path, options, message):
+    submission(course, "alice", SOLUTION, tmp_path / "subs")
+    assert message in fails(capsys, "--root", course.root, "grade", ASSIGNMENT, tmp_path / "subs", *options)
+
+
+def test_unknown_executor_is_an_argparse_error(course, capsys, tmp_path):
+    line = argparse_fails(capsys, "--root", course.root, "grade", ASSIGNMENT, tmp_path, "--executor", "ray")
+    assert "invalid choice: 'ray'" in line
+
+
+@pytest.mark.slow
+def test_unreachable_scheduler(course, capsys, tmp_path):
+    submission(course, "alice", SOLUTION, tmp_path / "subs")
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{unused.getsockname()[1]}"
+    line = fails(
+        capsys,
+        "--root",
+        course.root,
+        "grade",
+        ASSIGNMENT,
+        tmp_path / "subs",
+        "--no-progress",
+        "--executor",
+        "dask",
+        "--scheduler",
+        address,
+    )
+    assert f"cannot reach the Dask scheduler at {address}" in line
+    assert course.read_result("alice", ASSIGNMENT) is None

@@ -104,3 +104,48 @@ def test_make_executor_rejects_fewer_than_one_worker(workers):
 def test_local_rejects_negative_workers():
     with pytest.raises(ValueError, match=r"workers \(-2\) must be at least 1"):
         LocalProcessExecutor(-2)
+
+
+class Resource:
+    """A context that records how it is used."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def __enter__(self) -> str:
+        self.log.append("enter")
+        return "resource"
+
+    def __exit__(self, *exc: object) -> None:
+        self.log.append("exit")
+
+
+@pytest.mark.parametrize("executor", [SerialExecutor(), LocalProcessExecutor(3)], ids=["serial", "local"])
+def test_a_context_is_entered_once_and_given_to_every_job(executor):
+    log: list[str] = []
+    results = executor.map_unordered(lambda r, x: (r, x), range(6), context=lambda: Resource(log))
+    assert sorted(results) == [("resource", x) for x in range(6)]
+    assert log == ["enter", "exit"]
+
+
+@pytest.mark.parametrize("executor", [SerialExecutor(), LocalProcessExecutor(2)], ids=["serial", "local"])
+def test_a_context_is_exited_when_a_job_fails(executor):
+    log: list[str] = []
+
+    def fn(resource, x):
+        if x == 1:
+            raise RuntimeError("job 1 broke")
+        return x
+
+    with pytest.raises(RuntimeError, match="job 1 broke"):
+        list(executor.map_unordered(fn, range(3), context=lambda: Resource(log)))
+    assert log == ["enter", "exit"]
+
+
+def test_make_executor_for_dask_starts_nothing_until_used():
+    from autograder.dask_executor import DaskExecutor
+
+    executor = make_executor(None, engine="dask")
+    assert isinstance(executor, DaskExecutor)
+    assert (executor.scheduler, executor.workers) == (None, 2)
+    assert make_executor(None, engine="dask", scheduler="10.1.2.3:8786").scheduler == "tcp://10.1.2.3:8786"
