@@ -51,13 +51,17 @@ def check_column(df: pd.DataFrame, name: Any, role: str) -> pd.Series:
         raise ValueError(f"{role} {name!r} is not a column of df; its columns are {list(df.columns)}")
     series = df[name]
     if series.isna().any():
-        raise ValueError(f"{role} column {name!r} has {int(series.isna().sum())} missing values; drop or fill them first")
+        raise ValueError(
+            f"{role} column {name!r} has {int(series.isna().sum())} missing values; drop or fill them first"
+        )
     return series
 
 
 def as_value_list(values_or_threshold: Any, role: str) -> list[Any]:
     """``values_or_threshold`` as a non-empty list (a scalar becomes a one-element list)."""
-    if isinstance(values_or_threshold, str | bytes) or not isinstance(values_or_threshold, Sequence | np.ndarray):
+    if isinstance(values_or_threshold, str | bytes) or not isinstance(
+        values_or_threshold, Sequence | np.ndarray
+    ):
         values = [values_or_threshold]
     else:
         values = list(values_or_threshold)
@@ -84,7 +88,9 @@ def _interval(data: pd.Series, threshold: float) -> pd.Interval:
     return pd.Interval(min(threshold, upper), max(threshold, upper), closed="right")
 
 
-def select(series: pd.Series, values_or_threshold: Any, *, role: str, interval_data: pd.Series | None = None) -> Selection:
+def select(
+    series: pd.Series, values_or_threshold: Any, *, role: str, interval_data: pd.Series | None = None
+) -> Selection:
     """The rows of ``series`` that the listed values (or the threshold) select.
 
     ``interval_data`` is the data whose maximum closes a threshold interval
@@ -155,7 +161,9 @@ def label_mask(df: pd.DataFrame, label: Any, label_values_or_threshold: Any) -> 
     return selection
 
 
-def predicted_mask(df: pd.DataFrame, predicted_label: Any, label: Any, label_values_or_threshold: Any) -> np.ndarray:
+def predicted_mask(
+    df: pd.DataFrame, predicted_label: Any, label: Any, label_values_or_threshold: Any
+) -> np.ndarray:
     """The rows whose predicted label is a positive outcome, by the label's own rule."""
     predicted = check_column(df, predicted_label, "predicted_label")
     observed = df[label]

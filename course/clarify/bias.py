@@ -103,12 +103,16 @@ def _methods(methods: str | Sequence[str], available: tuple[str, ...], group_nam
     """The metrics to compute, checked; "all" leaves out CDDL/CDDPL when there is no group_name."""
     if isinstance(methods, str):
         if methods != "all":
-            raise ValueError(f"methods must be 'all' or a list of metric names from {list(available)}, got {methods!r}")
+            raise ValueError(
+                f"methods must be 'all' or a list of metric names from {list(available)}, got {methods!r}"
+            )
         return [m for m in available if group_name is not None or m not in _NEEDS_GROUP]
     chosen = list(methods)
     unknown = [m for m in chosen if m not in available]
     if unknown or not chosen:
-        raise ValueError(f"unknown metric(s) {unknown or chosen}: choose from {list(available)} or pass 'all'")
+        raise ValueError(
+            f"unknown metric(s) {unknown or chosen}: choose from {list(available)} or pass 'all'"
+        )
     needs = sorted(_NEEDS_GROUP.intersection(chosen))
     if needs and group_name is None:
         raise ValueError(f"{needs} need group_name: the column of subgroups to condition on")
@@ -189,7 +193,9 @@ def _generalized_entropy(y: np.ndarray, y_hat: np.ndarray) -> float:
     return float(((benefit / mean) ** 2 - 1).sum() / (len(benefit) * 2 * 1))
 
 
-def _pretraining_values(facet: np.ndarray, positive: np.ndarray, groups: pd.Series | None) -> dict[str, Callable[[], float]]:
+def _pretraining_values(
+    facet: np.ndarray, positive: np.ndarray, groups: pd.Series | None
+) -> dict[str, Callable[[], float]]:
     n_a, n_d = int((~facet).sum()), int(facet.sum())
 
     def divergence(kind: str) -> float:
@@ -340,10 +346,18 @@ def posttraining_bias(
     values: dict[str, Callable[[], float]] = {
         "DPPL": lambda: _positive_rate_difference(facet, y_hat),
         "DI": lambda: _divide(pred_pos_d / n_d, pred_pos_a / n_a),
-        "DCA": lambda: ratio_gap(c["TP_a"] + c["FN_a"], pred_pos_a, c["TP_d"] + c["FN_d"], pred_pos_d, a_minus_d=True),
-        "DCR": lambda: ratio_gap(c["TN_a"] + c["FP_a"], pred_neg_a, c["TN_d"] + c["FP_d"], pred_neg_d, a_minus_d=False),
-        "RD": lambda: ratio_gap(c["TP_a"], c["TP_a"] + c["FN_a"], c["TP_d"], c["TP_d"] + c["FN_d"], a_minus_d=True),
-        "SD": lambda: ratio_gap(c["TN_a"], c["TN_a"] + c["FP_a"], c["TN_d"], c["TN_d"] + c["FP_d"], a_minus_d=False),
+        "DCA": lambda: ratio_gap(
+            c["TP_a"] + c["FN_a"], pred_pos_a, c["TP_d"] + c["FN_d"], pred_pos_d, a_minus_d=True
+        ),
+        "DCR": lambda: ratio_gap(
+            c["TN_a"] + c["FP_a"], pred_neg_a, c["TN_d"] + c["FP_d"], pred_neg_d, a_minus_d=False
+        ),
+        "RD": lambda: ratio_gap(
+            c["TP_a"], c["TP_a"] + c["FN_a"], c["TP_d"], c["TP_d"] + c["FN_d"], a_minus_d=True
+        ),
+        "SD": lambda: ratio_gap(
+            c["TN_a"], c["TN_a"] + c["FP_a"], c["TN_d"], c["TN_d"] + c["FP_d"], a_minus_d=False
+        ),
         "DAR": lambda: ratio_gap(c["TP_a"], pred_pos_a, c["TP_d"], pred_pos_d, a_minus_d=True),
         "DRR": lambda: ratio_gap(c["TN_a"], pred_neg_a, c["TN_d"], pred_neg_d, a_minus_d=False),
         "AD": lambda: ratio_gap(c["TP_a"] + c["TN_a"], n_a, c["TP_d"] + c["TN_d"], n_d, a_minus_d=True),

@@ -76,7 +76,9 @@ def _names(methods: str | Sequence[str], available: tuple[str, ...], group_name:
         raise ValueError(f"methods must be 'all' or a list of metric names, got {methods!r}")
     unknown = [m for m in methods if m not in PRETRAINING_METRICS + POSTTRAINING_METRICS]
     if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}: choose from {list(PRETRAINING_METRICS + POSTTRAINING_METRICS)}")
+        raise ValueError(
+            f"unknown metric(s) {unknown}: choose from {list(PRETRAINING_METRICS + POSTTRAINING_METRICS)}"
+        )
     return [m for m in available if m in methods]
 
 
@@ -126,7 +128,12 @@ def bias_report(
     if predicted_label is not None:
         check_column(df, predicted_label, "predicted_label")
         stages.append(
-            ("post_training_bias_metrics", posttraining_bias, POSTTRAINING_METRICS, {"predicted_label": predicted_label})
+            (
+                "post_training_bias_metrics",
+                posttraining_bias,
+                POSTTRAINING_METRICS,
+                {"predicted_label": predicted_label},
+            )
         )
     report: dict[str, Any] = {"version": "1.0"}
     for key, compute, available, extra in stages:
@@ -139,7 +146,10 @@ def bias_report(
                 "facet_name": facet_name, "facet_values_or_threshold": values, "group_name": group_name, **extra,
             }  # fmt: skip
             groups.append(
-                {"value_or_threshold": selection.value_or_threshold, "metrics": _metric_entries(compute, names, kwargs)}
+                {
+                    "value_or_threshold": selection.value_or_threshold,
+                    "metrics": _metric_entries(compute, names, kwargs),
+                }
             )
         report[key] = {
             "label": str(label),

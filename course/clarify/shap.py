@@ -72,7 +72,9 @@ class ShapResult:
     predictions: np.ndarray
     agg_method: str = "mean_abs"
 
-    def global_shap(self, *, feature_names: Sequence[str] | None = None, agg_method: str | None = None) -> dict[str, float]:
+    def global_shap(
+        self, *, feature_names: Sequence[str] | None = None, agg_method: str | None = None
+    ) -> dict[str, float]:
         """One global value per feature: ``mean_abs`` (mean |SHAP|), ``median`` or ``mean_sq``."""
         method = self.agg_method if agg_method is None else agg_method
         _check_agg(method)
@@ -83,7 +85,9 @@ class ShapResult:
             agg = np.median(values, axis=0)
         else:
             agg = np.mean(values**2, axis=0)
-        names = [f"feature_{i}" for i in range(values.shape[1])] if feature_names is None else list(feature_names)
+        names = (
+            [f"feature_{i}" for i in range(values.shape[1])] if feature_names is None else list(feature_names)
+        )
         if len(names) != values.shape[1]:
             raise ValueError(f"feature_names has {len(names)} names for {values.shape[1]} features")
         return {name: float(v) for name, v in zip(names, agg, strict=True)}
@@ -101,7 +105,9 @@ def _as_matrix(X: np.ndarray, what: str) -> np.ndarray:
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{what} must be a non-empty 2-D array (rows, features), got shape {X.shape}")
     if not np.all(np.isfinite(X)):
-        raise ValueError(f"{what} must hold finite numbers; encode categorical features and fill missing values first")
+        raise ValueError(
+            f"{what} must hold finite numbers; encode categorical features and fill missing values first"
+        )
     return X
 
 
@@ -214,7 +220,9 @@ def _coalitions(m: int, num_samples: int, rng: np.random.Generator) -> tuple[np.
     return np.array(masks, dtype=bool), np.array(weights)
 
 
-def _solve(masks: np.ndarray, weights: np.ndarray, values: np.ndarray, base: float, full: float) -> np.ndarray:
+def _solve(
+    masks: np.ndarray, weights: np.ndarray, values: np.ndarray, base: float, full: float
+) -> np.ndarray:
     """Weighted least squares for the SHAP values, constrained to add up to ``full - base``."""
     z = masks.astype(float)
     target = values - base - z[:, -1] * (full - base)
@@ -270,7 +278,11 @@ def kernel_shap(
     _check_agg(agg_method)
     X = _as_matrix(X, "X")
     m = X.shape[1]
-    baseline = kmeans_baseline(X, num_clusters=num_clusters, seed=seed) if baseline is None else _as_matrix(baseline, "baseline")
+    baseline = (
+        kmeans_baseline(X, num_clusters=num_clusters, seed=seed)
+        if baseline is None
+        else _as_matrix(baseline, "baseline")
+    )
     if baseline.shape[1] != m:
         raise ValueError(f"baseline has {baseline.shape[1]} features, X has {m}")
     num_samples = 2 * m + 2048 if num_samples is None else num_samples

@@ -12,7 +12,13 @@ Used by assignment 05 (``source/05_clarify_drift``).
 - ``schedule``: an hourly schedule simulated over captured traffic.
 """
 
-from course.monitor.capture import CaptureData, merge_ground_truth, read_capture, write_capture, write_ground_truth
+from course.monitor.capture import (
+    CaptureData,
+    merge_ground_truth,
+    read_capture,
+    write_capture,
+    write_ground_truth,
+)
 from course.monitor.data_quality import CHECK_TYPES, check_data_quality, run_data_quality_monitor
 from course.monitor.kll import KLLSketch, linf_distance
 from course.monitor.quality import (

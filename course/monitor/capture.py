@@ -112,10 +112,14 @@ def write_capture(
     times = pd.to_datetime(pd.Series(list(inference_times)), utc=True)
     n = len(features)
     if len(predictions) != n or len(times) != n:
-        raise ValueError(f"features ({n} rows), predictions ({len(predictions)}) and inference_times ({len(times)}) must have the same length")
+        raise ValueError(
+            f"features ({n} rows), predictions ({len(predictions)}) and inference_times ({len(times)}) must have the same length"
+        )
     ids = [str(uuid.uuid4()) for _ in range(n)] if event_ids is None else list(event_ids)
     files: dict[str, list[str]] = {}
-    for row, prediction, time, event_id in zip(features.itertuples(index=False), predictions, times, ids, strict=True):
+    for row, prediction, time, event_id in zip(
+        features.itertuples(index=False), predictions, times, ids, strict=True
+    ):
         record = {
             "captureData": {
                 "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": _csv_row(row), "encoding": "CSV"},
@@ -180,16 +184,25 @@ def read_capture(
     for uri in s3.list_objects(prefix_s3_uri.rstrip("/") + "/"):
         if not uri.endswith(".jsonl"):
             continue
-        for number, line in enumerate(s3.get_object(uri).decode("utf-8", errors="replace").splitlines(), start=1):
+        for number, line in enumerate(
+            s3.get_object(uri).decode("utf-8", errors="replace").splitlines(), start=1
+        ):
             if not line.strip():
                 continue
             try:
                 values, prediction, event_id, time = _parse_capture_line(line)
             except (ValueError, KeyError, TypeError, StopIteration, csv.Error) as error:
-                reason = f"missing field {error}" if isinstance(error, KeyError) else f"{type(error).__name__}: {error}"
+                reason = (
+                    f"missing field {error}"
+                    if isinstance(error, KeyError)
+                    else f"{type(error).__name__}: {error}"
+                )
                 malformed.append({"uri": uri, "line": number, "reason": reason})
                 continue
-            row = {(names[i] if i < len(names) else f"_c{i}"): (v if v != "" else np.nan) for i, v in enumerate(values)}
+            row = {
+                (names[i] if i < len(names) else f"_c{i}"): (v if v != "" else np.nan)
+                for i, v in enumerate(values)
+            }
             rows.append({**row, "prediction": prediction, "event_id": event_id, "inference_time": time})
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -200,15 +213,25 @@ def read_capture(
     if end_time is not None:
         frame = frame[frame["inference_time"] < pd.Timestamp(end_time)]
     ordered = [c for c in names if c in frame.columns] + [c for c in frame.columns if c not in names]
-    return CaptureData(frame.sort_values("inference_time", kind="stable")[ordered].reset_index(drop=True), malformed)
+    return CaptureData(
+        frame.sort_values("inference_time", kind="stable")[ordered].reset_index(drop=True), malformed
+    )
 
 
-def write_ground_truth(event_ids: Sequence[str], labels: Sequence[Any], *, ground_truth_s3_uri: str, s3: LocalS3 | None = None) -> str:
+def write_ground_truth(
+    event_ids: Sequence[str], labels: Sequence[Any], *, ground_truth_s3_uri: str, s3: LocalS3 | None = None
+) -> str:
     """Upload ground-truth labels for captured requests (one JSON line each) and return the file's URI."""
     if len(event_ids) != len(labels):
         raise ValueError(f"event_ids ({len(event_ids)}) and labels ({len(labels)}) must have the same length")
     lines = [
-        json.dumps({"groundTruthData": {"data": str(label), "encoding": "CSV"}, "eventMetadata": {"eventId": str(e)}, "eventVersion": "0"})
+        json.dumps(
+            {
+                "groundTruthData": {"data": str(label), "encoding": "CSV"},
+                "eventMetadata": {"eventId": str(e)},
+                "eventVersion": "0",
+            }
+        )
         for e, label in zip(event_ids, labels, strict=True)
     ]
     uri = f"{ground_truth_s3_uri.rstrip('/')}/ground-truth.jsonl"
@@ -216,7 +239,9 @@ def write_ground_truth(event_ids: Sequence[str], labels: Sequence[Any], *, groun
     return uri
 
 
-def merge_ground_truth(capture: CaptureData, ground_truth_s3_uri: str, *, s3: LocalS3 | None = None) -> pd.DataFrame:
+def merge_ground_truth(
+    capture: CaptureData, ground_truth_s3_uri: str, *, s3: LocalS3 | None = None
+) -> pd.DataFrame:
     """Captured requests joined with their ground truth on ``eventId`` (requests without one are dropped).
 
     The result has a ``ground_truth`` column (string, as uploaded).

@@ -79,7 +79,11 @@ def categorical_distance(baseline_buckets: list[dict[str, Any]], current: Featur
 
 
 def _feature_violations(
-    name: str, baseline: dict[str, Any], constraint: dict[str, Any], current: FeatureAccumulator, config: dict[str, Any]
+    name: str,
+    baseline: dict[str, Any],
+    constraint: dict[str, Any],
+    current: FeatureAccumulator,
+    config: dict[str, Any],
 ) -> list[dict[str, str]]:
     out = []
     total = current.num_present + current.num_missing
@@ -98,11 +102,19 @@ def _feature_violations(
                                   f"Data type match requirement is not met. Expected data type: {kind}, "
                                   f"{wrong:.2%} of values are not of that type (threshold "
                                   f"{config['datatype_check_threshold']:.0%})"))  # fmt: skip
-        if constraint.get("num_constraints", {}).get("is_non_negative") and current.num_numeric and current.minimum < 0:
+        if (
+            constraint.get("num_constraints", {}).get("is_non_negative")
+            and current.num_numeric
+            and current.minimum < 0
+        ):
             out.append(_violation(name, "data_type_check",
                                   f"Constraint is_non_negative is violated: minimum value {current.minimum}"))  # fmt: skip
         drift = config["distribution_constraints"]
-        if drift.get("perform_comparison", "Enabled") == "Enabled" and current.num_numeric and "numerical_statistics" in baseline:
+        if (
+            drift.get("perform_comparison", "Enabled") == "Enabled"
+            and current.num_numeric
+            and "numerical_statistics" in baseline
+        ):
             sketch = KLLSketch.from_dict(baseline["numerical_statistics"]["distribution"]["kll"]["sketch"])
             distance = linf_distance(sketch, current.sketch, comparison_method=drift["comparison_method"])
             if distance > drift["comparison_threshold"]:
@@ -120,7 +132,11 @@ def _feature_violations(
                                       f"outside them (threshold {config['domain_content_threshold']:.0%})"))  # fmt: skip
         drift = config["distribution_constraints"]
         stats = baseline.get("string_statistics", {})
-        if drift.get("perform_comparison", "Enabled") == "Enabled" and "distribution" in stats and not current.too_many_values:
+        if (
+            drift.get("perform_comparison", "Enabled") == "Enabled"
+            and "distribution" in stats
+            and not current.too_many_values
+        ):
             distance = categorical_distance(stats["distribution"]["categorical"]["buckets"], current)
             limit = drift.get("categorical_comparison_threshold", drift["comparison_threshold"])
             if distance > limit:
@@ -173,7 +189,11 @@ def check_data_quality(
     for constraint in constraints["features"]:
         name = constraint["name"]
         if name in accumulators:
-            violations.extend(_feature_violations(name, baseline_stats.get(name, {}), constraint, accumulators[name], config))
+            violations.extend(
+                _feature_violations(
+                    name, baseline_stats.get(name, {}), constraint, accumulators[name], config
+                )
+            )
     return violations
 
 
@@ -198,7 +218,9 @@ def run_data_quality_monitor(
     dict
         ``{"item_count", "violations", "malformed_count", "malformed_records"}``.
     """
-    features = capture.frame.drop(columns=["prediction", "event_id", "inference_time", "ground_truth"], errors="ignore")
+    features = capture.frame.drop(
+        columns=["prediction", "event_id", "inference_time", "ground_truth"], errors="ignore"
+    )
     violations = check_data_quality(features, statistics, constraints, seed=seed)
     result = {
         "item_count": len(features),
@@ -209,9 +231,13 @@ def run_data_quality_monitor(
     if output_s3_uri is not None:
         s3 = s3 or LocalS3()
         prefix = output_s3_uri.rstrip("/")
-        s3.put_object(f"{prefix}/constraint_violations.json", json.dumps({"violations": violations}, indent=2))
+        s3.put_object(
+            f"{prefix}/constraint_violations.json", json.dumps({"violations": violations}, indent=2)
+        )
         if len(features):
-            s3.put_object(f"{prefix}/statistics.json", json.dumps(dataset_statistics(features, seed=seed), indent=2))
+            s3.put_object(
+                f"{prefix}/statistics.json", json.dumps(dataset_statistics(features, seed=seed), indent=2)
+            )
         if capture.malformed:
             s3.put_object(f"{prefix}/malformed_records.json", json.dumps(capture.malformed, indent=2))
     return result

@@ -52,7 +52,11 @@ class KLLSketch:
     """
 
     def __init__(
-        self, *, sketch_size: int = DEFAULT_SKETCH_SIZE, shrinking_factor: float = DEFAULT_SHRINKING_FACTOR, seed: int = 0
+        self,
+        *,
+        sketch_size: int = DEFAULT_SKETCH_SIZE,
+        shrinking_factor: float = DEFAULT_SHRINKING_FACTOR,
+        seed: int = 0,
     ) -> None:
         if sketch_size < 2:
             raise ValueError(f"sketch_size ({sketch_size}) must be >= 2")
@@ -136,7 +140,9 @@ class KLLSketch:
         """Retained items sorted, with their weights."""
         self._flush()
         items = np.concatenate(self._levels)
-        weights = np.concatenate([np.full(level.size, 2**h, dtype=np.int64) for h, level in enumerate(self._levels)])
+        weights = np.concatenate(
+            [np.full(level.size, 2**h, dtype=np.int64) for h, level in enumerate(self._levels)]
+        )
         order = np.argsort(items, kind="stable")
         return items[order], weights[order]
 
@@ -205,7 +211,9 @@ class KLLSketch:
             sketch = cls(sketch_size=int(params["k"]), shrinking_factor=float(params["c"]), seed=seed)
             sketch._levels = [np.asarray(level, dtype=float) for level in levels] or [np.empty(0)]
         except (KeyError, TypeError) as error:
-            raise ValueError(f"not a KLL sketch (expected 'parameters' {{c, k}} and 'data'): {error}") from None
+            raise ValueError(
+                f"not a KLL sketch (expected 'parameters' {{c, k}} and 'data'): {error}"
+            ) from None
         sketch.count = int(sum(level.size * 2**h for h, level in enumerate(sketch._levels)))
         return sketch
 

@@ -61,7 +61,9 @@ _PROBLEM_KEYS = {
 _LOWER_IS_BETTER = {"mae", "mse", "rmse"}
 
 
-def _binary_metrics(y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None) -> dict[str, Callable[[np.ndarray], float]]:
+def _binary_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None
+) -> dict[str, Callable[[np.ndarray], float]]:
     out: dict[str, Callable[[np.ndarray], float]] = {
         "accuracy": lambda i: skm.accuracy_score(y_true[i], y_pred[i]),
         "precision": lambda i: skm.precision_score(y_true[i], y_pred[i], zero_division=0.0),
@@ -69,7 +71,9 @@ def _binary_metrics(y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray 
         "f1": lambda i: skm.f1_score(y_true[i], y_pred[i], zero_division=0.0),
     }
     if y_score is not None:
-        out["auc"] = lambda i: skm.roc_auc_score(y_true[i], y_score[i]) if len(np.unique(y_true[i])) == 2 else math.nan
+        out["auc"] = lambda i: (
+            skm.roc_auc_score(y_true[i], y_score[i]) if len(np.unique(y_true[i])) == 2 else math.nan
+        )
     return out
 
 
@@ -130,28 +134,41 @@ def model_quality_statistics(
     values = {}
     for name, fn in functions.items():
         boot = [fn(i) for i in resamples]
-        values[name] = {"value": float(fn(everything)), "standard_deviation": float(np.nanstd(boot)) if boot else 0.0}
-    return {"version": 0.0, "dataset": {"item_count": int(y_true.size)}, _PROBLEM_KEYS[problem_type][0]: values}
+        values[name] = {
+            "value": float(fn(everything)),
+            "standard_deviation": float(np.nanstd(boot)) if boot else 0.0,
+        }
+    return {
+        "version": 0.0,
+        "dataset": {"item_count": int(y_true.size)},
+        _PROBLEM_KEYS[problem_type][0]: values,
+    }
 
 
 def suggest_model_quality_constraints(statistics: Mapping[str, Any]) -> dict[str, Any]:
     """Constraints with the baseline's own values as thresholds, as Model Monitor suggests them."""
-    for problem, (stats_key, constraints_key) in _PROBLEM_KEYS.items():
+    for stats_key, constraints_key in _PROBLEM_KEYS.values():
         if stats_key in statistics:
             return {
                 "version": 0.0,
                 constraints_key: {
                     name: {
                         "threshold": entry["value"],
-                        "comparison_operator": "GreaterThanThreshold" if name in _LOWER_IS_BETTER else "LessThanThreshold",
+                        "comparison_operator": "GreaterThanThreshold"
+                        if name in _LOWER_IS_BETTER
+                        else "LessThanThreshold",
                     }
                     for name, entry in statistics[stats_key].items()
                 },
             }
-    raise ValueError(f"statistics has none of {[k for k, _ in _PROBLEM_KEYS.values()]}; pass model_quality_statistics' output")
+    raise ValueError(
+        f"statistics has none of {[k for k, _ in _PROBLEM_KEYS.values()]}; pass model_quality_statistics' output"
+    )
 
 
-def check_model_quality(statistics: Mapping[str, Any], constraints: Mapping[str, Any]) -> list[dict[str, str]]:
+def check_model_quality(
+    statistics: Mapping[str, Any], constraints: Mapping[str, Any]
+) -> list[dict[str, str]]:
     """Violations of the model quality constraints: ``{"metric_name", "constraint_check_type", "description"}``.
 
     >>> stats = {"regression_metrics": {"rmse": {"value": 3.0, "standard_deviation": 0.1}}}
@@ -167,8 +184,12 @@ def check_model_quality(statistics: Mapping[str, Any], constraints: Mapping[str,
             value = statistics[stats_key][name]["value"]
             operator = rule["comparison_operator"]
             if operator not in ("LessThanThreshold", "GreaterThanThreshold"):
-                raise ValueError(f"comparison_operator {operator!r} of {name} is not LessThanThreshold or GreaterThanThreshold")
-            broken = value < rule["threshold"] if operator == "LessThanThreshold" else value > rule["threshold"]
+                raise ValueError(
+                    f"comparison_operator {operator!r} of {name} is not LessThanThreshold or GreaterThanThreshold"
+                )
+            broken = (
+                value < rule["threshold"] if operator == "LessThanThreshold" else value > rule["threshold"]
+            )
             if broken:
                 violations.append({
                     "metric_name": name, "constraint_check_type": operator,
@@ -222,7 +243,9 @@ def bias_drift(
     elif metric in POSTTRAINING_METRICS:
         config, compute = bias_config, posttraining_bias
     else:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {list(PRETRAINING_METRICS + POSTTRAINING_METRICS)}")
+        raise ValueError(
+            f"unknown metric {metric!r}; choose one of {list(PRETRAINING_METRICS + POSTTRAINING_METRICS)}"
+        )
     value = compute(df, **config, methods=[metric])[metric]
     rng = np.random.default_rng(seed)
     samples = []

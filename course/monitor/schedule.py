@@ -58,7 +58,9 @@ def _count(result: Any) -> int:
             return len(result["violations"])
         if "violation" in result:
             return int(bool(result["violation"]))
-    raise TypeError(f"a monitor must return a list of violations, a dict with 'violation(s)', or an int; got {type(result).__name__}")
+    raise TypeError(
+        f"a monitor must return a list of violations, a dict with 'violation(s)', or an int; got {type(result).__name__}"
+    )
 
 
 def simulate_schedule(
@@ -94,7 +96,9 @@ def simulate_schedule(
     return pd.DataFrame(rows, columns=["window_start", "monitor", "n_rows", "violations"])
 
 
-def plot_violations(schedule: pd.DataFrame, *, ax: Axes | None = None, title: str = "Violations per hourly execution") -> Axes:
+def plot_violations(
+    schedule: pd.DataFrame, *, ax: Axes | None = None, title: str = "Violations per hourly execution"
+) -> Axes:
     """One line per monitor: violations against window start."""
     import matplotlib.pyplot as plt
 

@@ -166,7 +166,9 @@ class FeatureAccumulator:
                 "max": self.maximum,
                 "distribution": {
                     "kll": {
-                        "buckets": self.sketch.buckets(lower=self.minimum, upper=self.maximum, n_buckets=N_BUCKETS),
+                        "buckets": self.sketch.buckets(
+                            lower=self.minimum, upper=self.maximum, n_buckets=N_BUCKETS
+                        ),
                         "sketch": self.sketch.to_dict(),
                     }
                 },
@@ -181,12 +183,16 @@ class FeatureAccumulator:
         return entry
 
 
-def _chunks(data: pd.DataFrame | str | os.PathLike[str] | Iterable[pd.DataFrame], *, header: bool) -> Iterator[pd.DataFrame]:
+def _chunks(
+    data: pd.DataFrame | str | os.PathLike[str] | Iterable[pd.DataFrame], *, header: bool
+) -> Iterator[pd.DataFrame]:
     if isinstance(data, pd.DataFrame):
         for start in range(0, max(len(data), 1), CHUNK_ROWS):
             yield data.iloc[start : start + CHUNK_ROWS]
     elif isinstance(data, str | os.PathLike):
-        reader = pd.read_csv(data, header=0 if header else None, chunksize=CHUNK_ROWS, dtype=str, keep_default_na=True)
+        reader = pd.read_csv(
+            data, header=0 if header else None, chunksize=CHUNK_ROWS, dtype=str, keep_default_na=True
+        )
         for chunk in reader:
             if not header:
                 chunk.columns = [f"_c{i}" for i in range(chunk.shape[1])]
@@ -201,7 +207,9 @@ def accumulate(data: Any, *, header: bool = True, seed: int = 0) -> tuple[int, d
     item_count = 0
     for chunk in _chunks(data, header=header):
         if not isinstance(chunk, pd.DataFrame):
-            raise TypeError(f"data must be a DataFrame, a CSV path or DataFrame chunks, got {type(chunk).__name__}")
+            raise TypeError(
+                f"data must be a DataFrame, a CSV path or DataFrame chunks, got {type(chunk).__name__}"
+            )
         item_count += len(chunk)
         for column in chunk.columns:
             name = str(column)

@@ -18,7 +18,12 @@ from course.clarify import (
     pretraining_bias,
 )
 
-CONFIG = {"label": "y", "label_values_or_threshold": [1], "facet_name": "g", "facet_values_or_threshold": ["d"]}
+CONFIG = {
+    "label": "y",
+    "label_values_or_threshold": [1],
+    "facet_name": "g",
+    "facet_values_or_threshold": ["d"],
+}
 
 
 @pytest.fixture
@@ -46,7 +51,9 @@ def test_pretraining_by_hand(loans):
 
 
 def test_posttraining_by_hand(loans):
-    out = posttraining_bias(loans, **CONFIG, predicted_label="y_hat", methods=["DPPL", "DI", "RD", "AD", "TE"])
+    out = posttraining_bias(
+        loans, **CONFIG, predicted_label="y_hat", methods=["DPPL", "DI", "RD", "AD", "TE"]
+    )
     # a: TP=3 FP=1 FN=1 TN=1; d: TP=0 FP=1 FN=1 TN=2
     assert out["DPPL"] == pytest.approx(4 / 6 - 1 / 4)
     assert out["DI"] == pytest.approx((1 / 4) / (4 / 6))

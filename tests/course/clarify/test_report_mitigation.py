@@ -39,7 +39,9 @@ def test_report_shape_and_values(df, tmp_path):
     assert pre["label"] == "y" and pre["label_value_or_threshold"] == "1"
     group = pre["facets"]["g"][0]
     assert group["value_or_threshold"] == "d"
-    expected = pretraining_bias(df, label="y", label_values_or_threshold=[1], facet_name="g", facet_values_or_threshold=["d"])
+    expected = pretraining_bias(
+        df, label="y", label_values_or_threshold=[1], facet_name="g", facet_values_or_threshold=["d"]
+    )
     assert {m["name"]: m["value"] for m in group["metrics"]} == expected
     post = report["post_training_bias_metrics"]["facets"]["g"][0]["metrics"]
     assert [m["name"] for m in post] == [m for m in posttraining_bias(
@@ -75,7 +77,12 @@ def test_infinity_is_written_as_a_string():
 
 
 def test_reweighing_makes_label_independent_of_facet(df):
-    config = {"label": "y", "label_values_or_threshold": [1], "facet_name": "g", "facet_values_or_threshold": ["d"]}
+    config = {
+        "label": "y",
+        "label_values_or_threshold": [1],
+        "facet_name": "g",
+        "facet_values_or_threshold": ["d"],
+    }
     w = reweighing_weights(df, **config)
     assert w.shape == (len(df),) and w.sum() == pytest.approx(len(df))
     d = (df["g"] == "d").to_numpy()

@@ -23,7 +23,9 @@ def test_default_budget_is_exact_for_six_features(model_and_data):
     baseline = kmeans_baseline(X, num_clusters=5, seed=0)
     result = kernel_shap(predict, X[:4], baseline=baseline)
     for row in range(4):
-        np.testing.assert_allclose(result.shap_values[row], exact_shapley(predict, X[row], baseline), atol=1e-9)
+        np.testing.assert_allclose(
+            result.shap_values[row], exact_shapley(predict, X[row], baseline), atol=1e-9
+        )
 
 
 def test_small_budget_is_close_and_additive(model_and_data):
@@ -33,7 +35,9 @@ def test_small_budget_is_close_and_additive(model_and_data):
     for row in range(3):
         exact = exact_shapley(predict, X[row], baseline)
         assert np.max(np.abs(result.shap_values[row] - exact)) < 0.05
-    np.testing.assert_allclose(result.shap_values.sum(axis=1), result.predictions - result.expected_value, atol=1e-9)
+    np.testing.assert_allclose(
+        result.shap_values.sum(axis=1), result.predictions - result.expected_value, atol=1e-9
+    )
 
 
 def test_sampling_with_many_features_is_additive_and_seeded():
@@ -44,7 +48,9 @@ def test_sampling_with_many_features_is_additive_and_seeded():
     first = kernel_shap(predict, X[:2], baseline=X[5:10], num_samples=300, seed=3)
     again = kernel_shap(predict, X[:2], baseline=X[5:10], num_samples=300, seed=3)
     np.testing.assert_array_equal(first.shap_values, again.shap_values)
-    np.testing.assert_allclose(first.shap_values.sum(axis=1), first.predictions - first.expected_value, atol=1e-9)
+    np.testing.assert_allclose(
+        first.shap_values.sum(axis=1), first.predictions - first.expected_value, atol=1e-9
+    )
     exact = exact_shapley(predict, X[0], X[5:10])
     assert np.max(np.abs(first.shap_values[0] - exact)) < 0.1
 
@@ -64,7 +70,10 @@ def test_global_aggregations():
     result = ShapResult(values, 0.0, np.zeros(3))
     assert result.global_shap() == {"feature_0": 2.0, "feature_1": pytest.approx(4 / 3)}
     assert result.global_shap(agg_method="median", feature_names=["a", "b"]) == {"a": 1.0, "b": 0.0}
-    assert result.global_shap(agg_method="mean_sq", feature_names=["a", "b"]) == {"a": pytest.approx(14 / 3), "b": 8 / 3}
+    assert result.global_shap(agg_method="mean_sq", feature_names=["a", "b"]) == {
+        "a": pytest.approx(14 / 3),
+        "b": 8 / 3,
+    }
     with pytest.raises(ValueError, match="agg_method"):
         result.global_shap(agg_method="max")
 

@@ -14,7 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from course.clarify import POSTTRAINING_METRICS, PRETRAINING_METRICS, bias_report, posttraining_bias, pretraining_bias
+from course.clarify import (
+    POSTTRAINING_METRICS,
+    PRETRAINING_METRICS,
+    bias_report,
+    posttraining_bias,
+    pretraining_bias,
+)
 
 FIXTURE = json.loads(Path(__file__).with_name("smclarify_fixture.json").read_text())
 CASES = {case["name"]: case for case in FIXTURE["cases"]}
@@ -35,7 +41,9 @@ def _config(case: dict) -> dict:
 
 
 def _expected(value: float | str) -> float:
-    return {"Infinity": math.inf, "-Infinity": -math.inf}.get(value, value) if isinstance(value, str) else value
+    return (
+        {"Infinity": math.inf, "-Infinity": -math.inf}.get(value, value) if isinstance(value, str) else value
+    )
 
 
 def _assert_matches(ours: float, theirs: float, name: str) -> None:
@@ -89,7 +97,9 @@ def test_report_matches_smclarify(name):
     report = bias_report(_frame(case), **_config(case), predicted_label=case["predicted_label"])
     pre = report["pre_training_bias_metrics"]["facets"][case["facet_name"]][0]
     assert pre["value_or_threshold"] == case["value_or_threshold"]
-    for entry in pre["metrics"] + report["post_training_bias_metrics"]["facets"][case["facet_name"]][0]["metrics"]:
+    for entry in (
+        pre["metrics"] + report["post_training_bias_metrics"]["facets"][case["facet_name"]][0]["metrics"]
+    ):
         if entry["name"] in case["expected"]:
             assert entry["value"] == case["expected"][entry["name"]] or math.isclose(
                 entry["value"], case["expected"][entry["name"]], abs_tol=1e-9

@@ -42,7 +42,11 @@ def test_statistics_shape_and_values(baseline):
     stats = dataset_statistics(baseline)
     assert stats["dataset"] == {"item_count": 2000}
     income, age, grade = stats["features"]
-    assert [income["inferred_type"], age["inferred_type"], grade["inferred_type"]] == ["Fractional", "Integral", "String"]
+    assert [income["inferred_type"], age["inferred_type"], grade["inferred_type"]] == [
+        "Fractional",
+        "Integral",
+        "String",
+    ]
     num = income["numerical_statistics"]
     assert num["common"] == {"num_present": 2000, "num_missing": 0}
     assert num["mean"] == pytest.approx(baseline["income"].mean())
@@ -77,16 +81,24 @@ def test_streamed_csv_equals_the_frame(baseline, tmp_path):
         assert a["inferred_type"] == b["inferred_type"]
         if "numerical_statistics" in a:
             for key in ("mean", "sum", "std_dev", "min", "max"):
-                assert a["numerical_statistics"][key] == pytest.approx(b["numerical_statistics"][key], rel=1e-12)
+                assert a["numerical_statistics"][key] == pytest.approx(
+                    b["numerical_statistics"][key], rel=1e-12
+                )
     headless = tmp_path / "headless.csv"
     baseline.to_csv(headless, index=False, header=False)
-    assert [f["name"] for f in dataset_statistics(headless, header=False)["features"]] == ["_c0", "_c1", "_c2"]
+    assert [f["name"] for f in dataset_statistics(headless, header=False)["features"]] == [
+        "_c0",
+        "_c1",
+        "_c2",
+    ]
 
 
 def test_suggest_baseline_writes_both_files(baseline, s3):
     stats, constraints = suggest_baseline(baseline.assign(income=baseline["income"] - 60),
                                           output_s3_uri="s3://my-bucket/baseline", s3=s3)  # fmt: skip
-    assert list(read_baseline("s3://my-bucket/baseline", s3=s3)) == json.loads(json.dumps([stats, constraints]))
+    assert list(read_baseline("s3://my-bucket/baseline", s3=s3)) == json.loads(
+        json.dumps([stats, constraints])
+    )
     by_name = {f["name"]: f for f in constraints["features"]}
     assert by_name["income"]["num_constraints"] == {"is_non_negative": False}
     assert by_name["age"]["num_constraints"] == {"is_non_negative": True}
@@ -122,7 +134,10 @@ def test_every_check_type_fires(baseline):
         "grade": rng.choice(["A", "B", "D"], n),
         "channel": "web",
     })  # fmt: skip
-    found = {(v["feature_name"], v["constraint_check_type"]) for v in check_data_quality(current, stats, constraints)}
+    found = {
+        (v["feature_name"], v["constraint_check_type"])
+        for v in check_data_quality(current, stats, constraints)
+    }
     assert found == {
         ("income", "completeness_check"),
         ("income", "baseline_drift_check"),
@@ -132,7 +147,9 @@ def test_every_check_type_fires(baseline):
         ("channel", "extra_column_check"),
     }
     missing = check_data_quality(current.drop(columns=["grade", "channel"]), stats, constraints)
-    assert ("grade", "missing_column_check") in {(v["feature_name"], v["constraint_check_type"]) for v in missing}
+    assert ("grade", "missing_column_check") in {
+        (v["feature_name"], v["constraint_check_type"]) for v in missing
+    }
     assert {v["constraint_check_type"] for v in missing} <= set(CHECK_TYPES)
 
 
@@ -141,7 +158,9 @@ def test_negative_value_breaks_is_non_negative(baseline):
     constraints = suggest_constraints(stats)
     current = baseline.sample(300, random_state=0).assign(age=lambda d: d["age"].where(d.index % 50 != 0, -1))
     violations = check_data_quality(current, stats, constraints)
-    assert [(v["feature_name"], v["constraint_check_type"]) for v in violations] == [("age", "data_type_check")]
+    assert [(v["feature_name"], v["constraint_check_type"]) for v in violations] == [
+        ("age", "data_type_check")
+    ]
     assert "is_non_negative" in violations[0]["description"]
 
 
@@ -178,4 +197,6 @@ def test_bad_inputs(baseline):
     with pytest.raises(TypeError, match="DataFrame"):
         check_data_quality(baseline.to_numpy(), {}, {})
     with pytest.raises(ValueError, match="same length"):
-        write_capture(baseline.iloc[:3], [0.1], ["2024-01-01"] * 3, destination_s3_uri="s3://b-1/x", endpoint_name="e")
+        write_capture(
+            baseline.iloc[:3], [0.1], ["2024-01-01"] * 3, destination_s3_uri="s3://b-1/x", endpoint_name="e"
+        )

@@ -97,7 +97,11 @@ def test_bias_drift_interval_and_violation():
 def test_attribution_drift_uses_the_given_ndcg():
     baseline = {"income": 0.5, "debt": 0.3, "age": 0.1, "zip": 0.05}
     same_order = {"income": 0.4, "debt": 0.35, "age": 0.2, "zip": 0.01}
-    assert attribution_drift(baseline, same_order, ndcg=reference_ndcg) == {"ndcg": 1.0, "threshold": 0.9, "violation": False}
+    assert attribution_drift(baseline, same_order, ndcg=reference_ndcg) == {
+        "ndcg": 1.0,
+        "threshold": 0.9,
+        "violation": False,
+    }
     flipped = {"income": 0.01, "debt": 0.1, "age": 0.3, "zip": 0.5}
     result = attribution_drift(baseline, flipped, ndcg=reference_ndcg)
     assert result["violation"] is True and result["ndcg"] == pytest.approx(reference_ndcg(baseline, flipped))
@@ -115,8 +119,12 @@ def test_ground_truth_merge_and_schedule(tmp_path):
     write_ground_truth(ids[::2], df["y"].tolist()[::2], ground_truth_s3_uri="s3://my-bucket/gt", s3=s3)
     capture = read_capture("s3://my-bucket/capture/loans", feature_names=["g", "x"], s3=s3)
     merged = merge_ground_truth(capture, "s3://my-bucket/gt", s3=s3)
-    assert len(merged) == 24 and (merged["ground_truth"].astype(int).to_numpy() == df["y"].to_numpy()[::2]).all()
-    schedule = simulate_schedule(capture.frame, monitors={"rows": len, "flag": lambda w: {"violation": len(w) > 3}})
+    assert (
+        len(merged) == 24 and (merged["ground_truth"].astype(int).to_numpy() == df["y"].to_numpy()[::2]).all()
+    )
+    schedule = simulate_schedule(
+        capture.frame, monitors={"rows": len, "flag": lambda w: {"violation": len(w) > 3}}
+    )
     assert schedule["window_start"].nunique() == 12
     assert schedule[schedule["monitor"] == "rows"]["violations"].tolist() == [4] * 12
     assert schedule[schedule["monitor"] == "flag"]["violations"].sum() == 12
