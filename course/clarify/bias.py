@@ -40,11 +40,14 @@ from course.clarify._groups import check_column, check_frame, facet_mask, label_
 
 __all__ = [
     "METRIC_DESCRIPTIONS",
+    "bias_masks",
     "POSTTRAINING_METRICS",
     "PRETRAINING_METRICS",
     "posttraining_bias",
+    "posttraining_from_masks",
     "predicted_labels_from_scores",
     "pretraining_bias",
+    "pretraining_from_masks",
 ]
 
 PRETRAINING_METRICS = ("CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD")
@@ -275,8 +278,17 @@ def pretraining_bias(
     chosen = _methods(methods, PRETRAINING_METRICS, group_name)
     facet = facet_mask(df, facet_name, facet_values_or_threshold).mask
     positive = label_mask(df, label, label_values_or_threshold).mask
-    values = _pretraining_values(facet, positive, _group_series(df, group_name))
-    return {name: float(values[name]()) for name in chosen}
+    return pretraining_from_masks(facet, positive, _group_series(df, group_name), chosen)
+
+
+def pretraining_from_masks(
+    facet: np.ndarray, positive: np.ndarray, groups: pd.Series | None, methods: Sequence[str]
+) -> dict[str, float]:
+    """Pre-training metrics from boolean masks (group d, positive label); for resampling loops."""
+    if facet.all() or not facet.any():
+        raise ValueError("both groups a and d need at least one row")
+    values = _pretraining_values(facet, positive, groups)
+    return {name: float(values[name]()) for name in methods}
 
 
 def posttraining_bias(
@@ -333,6 +345,27 @@ def posttraining_bias(
     facet = facet_mask(df, facet_name, facet_values_or_threshold).mask
     y = label_mask(df, label, label_values_or_threshold).mask
     y_hat = predicted_mask(df, predicted_label, label, label_values_or_threshold)
+    features = df.drop(columns=list(dict.fromkeys([facet_name, label, predicted_label])))
+    return posttraining_from_masks(facet, y, y_hat, features, _group_series(df, group_name), chosen)
+
+
+def posttraining_from_masks(
+    facet: np.ndarray,
+    y: np.ndarray,
+    y_hat: np.ndarray,
+    features: pd.DataFrame | None,
+    groups: pd.Series | None,
+    methods: Sequence[str],
+) -> dict[str, float]:
+    """Post-training metrics from boolean masks (group d, positive label and prediction); for resampling loops.
+
+    ``features`` (for FT) and ``groups`` (for CDDPL) may be None when those metrics are not asked for.
+    """
+    if facet.all() or not facet.any():
+        raise ValueError("both groups a and d need at least one row")
+    if not y_hat.any():
+        raise ValueError("post-training metrics need at least one positive prediction")
+    chosen = list(methods)
     c = _counts(facet, y, y_hat)
 
     def ratio_gap(num_a: int, den_a: int, num_d: int, den_d: int, *, a_minus_d: bool) -> float:
@@ -342,7 +375,6 @@ def posttraining_bias(
     pred_pos_a, pred_pos_d = c["TP_a"] + c["FP_a"], c["TP_d"] + c["FP_d"]
     pred_neg_a, pred_neg_d = c["TN_a"] + c["FN_a"], c["TN_d"] + c["FN_d"]
     n_a, n_d = int((~facet).sum()), int(facet.sum())
-    features = df.drop(columns=list(dict.fromkeys([facet_name, label, predicted_label])))
     values: dict[str, Callable[[], float]] = {
         "DPPL": lambda: _positive_rate_difference(facet, y_hat),
         "DI": lambda: _divide(pred_pos_d / n_d, pred_pos_a / n_a),
@@ -363,10 +395,37 @@ def posttraining_bias(
         "AD": lambda: ratio_gap(c["TP_a"] + c["TN_a"], n_a, c["TP_d"] + c["TN_d"], n_d, a_minus_d=True),
         "TE": lambda: ratio_gap(c["FN_a"], c["FP_a"], c["FN_d"], c["FP_d"], a_minus_d=False),
         "FT": lambda: _flip_test(features, facet, y_hat),
-        "CDDPL": lambda: _cdd(facet, y_hat, _group_series(df, group_name)),
+        "CDDPL": lambda: _cdd(facet, y_hat, groups),
         "GE": lambda: _generalized_entropy(y, y_hat),
     }
     return {name: float(values[name]()) for name in chosen}
+
+
+def bias_masks(
+    df: pd.DataFrame,
+    *,
+    label: Any,
+    label_values_or_threshold: Any,
+    facet_name: Any,
+    facet_values_or_threshold: Any,
+    predicted_label: Any = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The boolean masks Clarify computes: group d, positive label, positive prediction (None without one).
+
+    >>> df = pd.DataFrame({"g": ["a", "d", "d"], "y": ["no", "yes", "no"]})
+    >>> [m.tolist() for m in bias_masks(df, label="y", label_values_or_threshold=["yes"],
+    ...                                 facet_name="g", facet_values_or_threshold=["d"])[:2]]
+    [[False, True, True], [False, True, False]]
+    """
+    df = check_frame(df)
+    facet = facet_mask(df, facet_name, facet_values_or_threshold).mask
+    y = label_mask(df, label, label_values_or_threshold).mask
+    y_hat = (
+        None
+        if predicted_label is None
+        else predicted_mask(df, predicted_label, label, label_values_or_threshold)
+    )
+    return facet, y, y_hat
 
 
 def predicted_labels_from_scores(scores: Any, *, probability_threshold: float = 0.5) -> np.ndarray:

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 __all__ = ["AGG_METHODS", "ShapResult", "exact_shapley", "kernel_shap", "kmeans_baseline"]
 
@@ -49,6 +50,8 @@ AGG_METHODS = ("mean_abs", "median", "mean_sq")
 """How Clarify aggregates local SHAP values into a global one per feature."""
 
 Predict = Callable[[np.ndarray], np.ndarray]
+_BATCH_ROWS = 200_000
+"""Synthetic rows sent to ``predict`` in one call."""
 
 
 @dataclass(frozen=True)
@@ -131,17 +134,24 @@ def kmeans_baseline(X: np.ndarray, *, num_clusters: int = 10, seed: int = 0) -> 
     if num_clusters < 1:
         raise ValueError(f"num_clusters ({num_clusters}) must be >= 1")
     k = min(num_clusters, len(np.unique(X, axis=0)))
-    centres = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X).cluster_centers_
+    # One thread: k-means on a few thousand rows gains nothing from more, and an
+    # oversubscribed machine makes OpenMP's spinning threads twenty times slower.
+    with threadpool_limits(limits=1):
+        centres = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X).cluster_centers_
     return centres[np.lexsort(centres.T[::-1])]
+
+
+def _synthetic(x: np.ndarray, baseline: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Rows of ``x`` with the features outside each mask taken from each baseline row."""
+    n_masks, n_base = masks.shape[0], baseline.shape[0]
+    synthetic = np.repeat(baseline[np.newaxis, :, :], n_masks, axis=0)
+    keep = np.repeat(masks[:, np.newaxis, :], n_base, axis=1)
+    return np.where(keep, x, synthetic).reshape(n_masks * n_base, -1)
 
 
 def _coalition_values(predict: Predict, x: np.ndarray, baseline: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """Mean prediction over the baseline with the features in each mask taken from ``x``."""
-    n_masks, n_base = masks.shape[0], baseline.shape[0]
-    synthetic = np.repeat(baseline[np.newaxis, :, :], n_masks, axis=0)
-    keep = np.repeat(masks[:, np.newaxis, :], n_base, axis=1)
-    synthetic = np.where(keep, x, synthetic).reshape(n_masks * n_base, -1)
-    return _predict(predict, synthetic).reshape(n_masks, n_base).mean(axis=1)
+    return _predict(predict, _synthetic(x, baseline, masks)).reshape(masks.shape[0], -1).mean(axis=1)
 
 
 def exact_shapley(predict: Predict, x: np.ndarray, baseline: np.ndarray) -> np.ndarray:
@@ -295,6 +305,23 @@ def kernel_shap(
     if m == 1:
         shap_values[:, 0] = predictions - base
         return ShapResult(shap_values, base, predictions, agg_method)
+    plans = [_coalitions(m, num_samples, rng) for _ in range(X.shape[0])]
+    batch: list[int] = []
+    batch_size = 0
+    for row, (masks, _) in enumerate(plans):
+        batch.append(row)
+        batch_size += masks.shape[0] * baseline.shape[0]
+        if batch_size >= _BATCH_ROWS or row == X.shape[0] - 1:
+            synthetic = [_synthetic(X[r], baseline, plans[r][0]) for r in batch]
+            values = _predict(predict, np.concatenate(synthetic))
+            offset = 0
+            for r, block in zip(batch, synthetic, strict=True):
+                masks, weights = plans[r]
+                row_values = values[offset : offset + block.shape[0]].reshape(masks.shape[0], -1).mean(axis=1)
+                offset += block.shape[0]
+                shap_values[r] = _solve(masks, weights, row_values, base, float(predictions[r]))
+            batch, batch_size = [], 0
+    return ShapResult(shap_values, base, predictions, agg_method)
     for row, x in enumerate(X):
         masks, weights = _coalitions(m, num_samples, rng)
         values = _coalition_values(predict, x, baseline, masks)

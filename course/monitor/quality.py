@@ -41,6 +41,7 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from course.clarify import POSTTRAINING_METRICS, PRETRAINING_METRICS, posttraining_bias, pretraining_bias
+from course.clarify.bias import bias_masks, posttraining_from_masks, pretraining_from_masks
 
 __all__ = [
     "DEFAULT_NDCG_THRESHOLD",
@@ -216,7 +217,8 @@ def bias_drift(
         Live data with the columns ``bias_config`` names (merged ground truth
         for label-based metrics).
     metric : str
-        A pre- or post-training metric abbreviation (``"DPPL"``, ``"DI"``, ...).
+        A pre- or post-training metric abbreviation (``"DPPL"``, ``"DI"``, ...);
+        not FT, CDDL or CDDPL.
     allowed_range : (low, high)
         The values the baseline accepts, e.g. ``(-0.1, 0.1)`` for DPPL.
     n_bootstrap, confidence, seed
@@ -237,22 +239,30 @@ def bias_drift(
         raise ValueError(f"allowed_range {allowed_range} must be (low, high) with low <= high")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence ({confidence}) must be between 0 and 1")
-    if metric in PRETRAINING_METRICS:
-        config = {k: v for k, v in bias_config.items() if k != "predicted_label"}
-        compute = pretraining_bias
-    elif metric in POSTTRAINING_METRICS:
-        config, compute = bias_config, posttraining_bias
-    else:
+    if metric not in PRETRAINING_METRICS + POSTTRAINING_METRICS:
         raise ValueError(
             f"unknown metric {metric!r}; choose one of {list(PRETRAINING_METRICS + POSTTRAINING_METRICS)}"
         )
+    if metric in ("FT", "CDDL", "CDDPL"):
+        raise ValueError(
+            f"bias_drift resamples rows of masks; {metric} needs features or groups, so it is not supported"
+        )
+    pre = metric in PRETRAINING_METRICS
+    config = {k: v for k, v in bias_config.items() if not (pre and k == "predicted_label")}
+    compute = pretraining_bias if pre else posttraining_bias
     value = compute(df, **config, methods=[metric])[metric]
+    facet, y, y_hat = bias_masks(df, **{k: v for k, v in config.items() if k != "group_name"})
     rng = np.random.default_rng(seed)
     samples = []
     for _ in range(n_bootstrap):
-        resample = df.iloc[rng.integers(0, len(df), size=len(df))].reset_index(drop=True)
+        rows = rng.integers(0, len(df), size=len(df))
         try:
-            samples.append(compute(resample, **config, methods=[metric])[metric])
+            if pre:
+                samples.append(pretraining_from_masks(facet[rows], y[rows], None, [metric])[metric])
+            else:
+                samples.append(
+                    posttraining_from_masks(facet[rows], y[rows], y_hat[rows], None, None, [metric])[metric]
+                )
         except ValueError:
             continue  # a resample with an empty group says nothing about the metric
     finite = np.array([s for s in samples if math.isfinite(s)])
