@@ -11,6 +11,8 @@ Used by assignment 05 (``source/05_clarify_drift``).
 - ``shap``: Kernel SHAP against a baseline (given, or k-means of the data),
   and exact Shapley values for checking.
 - ``mitigation``: reweighing, and an output filter that hides bias.
+- ``lending``: the assignment's lending data, with an injected historical
+  bias, and live traffic that drifts.
 
 Assignment 05 asks students to write CI, DPL, DI, DPPL and RD themselves;
 the notebook checks their functions against these.
@@ -20,9 +22,12 @@ from course.clarify.bias import (
     METRIC_DESCRIPTIONS,
     POSTTRAINING_METRICS,
     PRETRAINING_METRICS,
+    bias_masks,
     posttraining_bias,
+    posttraining_from_masks,
     predicted_labels_from_scores,
     pretraining_bias,
+    pretraining_from_masks,
 )
 from course.clarify.mitigation import bias_comparison, equal_acceptance_labels, reweighing_weights
 from course.clarify.report import bias_report, read_bias_report, write_bias_report
@@ -35,14 +40,17 @@ __all__ = [
     "PRETRAINING_METRICS",
     "ShapResult",
     "bias_comparison",
+    "bias_masks",
     "bias_report",
     "equal_acceptance_labels",
     "exact_shapley",
     "kernel_shap",
     "kmeans_baseline",
     "posttraining_bias",
+    "posttraining_from_masks",
     "predicted_labels_from_scores",
     "pretraining_bias",
+    "pretraining_from_masks",
     "read_bias_report",
     "reweighing_weights",
     "write_bias_report",
