@@ -130,3 +130,28 @@ def test_ground_truth_merge_and_schedule(tmp_path):
     assert schedule[schedule["monitor"] == "flag"]["violations"].sum() == 12
     with pytest.raises(TypeError, match="a monitor must return"):
         simulate_schedule(capture.frame, monitors={"bad": lambda w: "x"})
+
+
+def test_the_notebooks_answers_agree_with_the_package():
+    """The instructor's NDCG and L-infinity distance (source notebook) against the package and a reference."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "samples"))
+    from solutions import solution_namespace
+
+    from course.monitor import KLLSketch, linf_distance
+
+    answers = solution_namespace("05_clarify_drift")
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        names = [f"f{i}" for i in range(6)]
+        baseline, live = (dict(zip(names, rng.random(6).tolist(), strict=True)) for _ in range(2))
+        assert answers["ndcg"](baseline, live) == pytest.approx(reference_ndcg(baseline, live))
+        result = attribution_drift(baseline, live, ndcg=answers["ndcg"])
+        assert result["violation"] == (result["ndcg"] < 0.9)
+        x, y = rng.normal(size=rng.integers(1, 60)), rng.normal(0.3, size=rng.integers(1, 60))
+        a, b = KLLSketch(), KLLSketch()
+        a.update(x)
+        b.update(y)
+        assert answers["linf_distance"](x, y) == pytest.approx(linf_distance(a, b), abs=1e-12)
