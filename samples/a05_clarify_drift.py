@@ -175,7 +175,7 @@ _NDCG_LIVE_GAINS = (
     dcg = sum(live_attributions[f] / math.log2(i + 2) for i, f in enumerate(live_order))
     idcg = sum(baseline_attributions[f] / math.log2(i + 2) for i, f in enumerate(ideal_order))
     if idcg == 0:
-        raise ValueError("every baseline attribution is 0")
+        raise ValueError("every baseline attribution is zero")
     return float(dcg / idcg)
 """
 )
@@ -188,7 +188,7 @@ _NDCG_OFF_BY_ONE = (
     dcg = sum(baseline_attributions[f] / math.log2(i + 2) for i, f in enumerate(live_order, start=1))
     idcg = sum(baseline_attributions[f] / math.log2(i + 2) for i, f in enumerate(ideal_order, start=1))
     if idcg == 0:
-        raise ValueError("every baseline attribution is 0")
+        raise ValueError("every baseline attribution is zero")
     return float(dcg / idcg)
 """
 )
@@ -201,7 +201,7 @@ _NDCG_TIES_BY_ORDER = (
     dcg = sum(baseline_attributions[f] / math.log2(i + 2) for i, f in enumerate(live_order))
     idcg = sum(baseline_attributions[f] / math.log2(i + 2) for i, f in enumerate(ideal_order))
     if idcg == 0:
-        raise ValueError("every baseline attribution is 0")
+        raise ValueError("every baseline attribution is zero")
     return float(dcg / idcg)
 """
 )
