@@ -7,3 +7,8 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".loca
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 120
+# The release gate: each exercise's mutation score (share of generated wrong answers that
+# lose points, see `autograder selftest`) must reach this; release_mutants samples that many
+# mutants per assignment at release (None: every mutant; `make bench` grades every mutant).
+c.Selftest.threshold = 0.9
+c.Selftest.release_mutants = 24

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -9,14 +10,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import nbgrader.api
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.dbutil import ALEMBIC_DIR
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from .errors import UserError
 
 CONFIG_FILE = "nbgrader_config.py"
+
+
+@functools.cache
+def _alembic_head() -> str:
+    """The schema version nbgrader stamps on a new gradebook, read once in this process.
+
+    nbgrader starts an ``alembic heads`` process for it every time it creates a
+    gradebook (a release creates one, a selftest another): many seconds each,
+    for a constant of the installed nbgrader.
+    """
+    config = AlembicConfig()
+    config.set_main_option("script_location", ALEMBIC_DIR)
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+nbgrader.api.get_alembic_version = _alembic_head
 
 
 def find_root(start: Path | None = None) -> Path:

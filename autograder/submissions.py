@@ -11,8 +11,10 @@ Two layouts are accepted:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -35,6 +37,51 @@ class Submission:
     student_id: str
     notebooks: dict[str, Path] = field(default_factory=dict)  # expected name -> file found
     notes: list[str] = field(default_factory=list)
+    name: str = ""  # the name as the LMS or the folder gave it, when it differs from student_id
+    late: bool = False  # Canvas marked the file late
+
+
+def safe_student_id(name: str) -> str:
+    """A student id nbgrader and every file system accept, stable for the same ``name``.
+
+    Accents are dropped, anything else outside letters, digits and ``_ . @ -``
+    becomes ``-``; a name with nothing usable left gets ``student-<hash>``.
+
+    >>> safe_student_id("alice"), safe_student_id("José García"), safe_student_id("Łukasz O'Brien")
+    ('alice', 'Jose-Garcia', 'ukasz-O-Brien')
+    >>> safe_student_id("王伟")
+    'student-0c6e5fe880'
+    """
+    if STUDENT_ID.match(name):
+        return name
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9_.@-]+", "-", ascii_name).strip("-_.@")
+    if not STUDENT_ID.match(slug):
+        return f"student-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
+    return slug
+
+
+def _assign_ids(submissions: list[Submission]) -> list[Submission]:
+    """Give each submission a safe id; names that would share one are told apart and reported."""
+    by_id: dict[str, list[Submission]] = {}
+    for submission in submissions:
+        by_id.setdefault(safe_student_id(submission.student_id), []).append(submission)
+    for safe, group in by_id.items():
+        clash = len(group) > 1
+        names = ", ".join(repr(s.student_id) for s in group)
+        for submission in group:
+            original = submission.student_id
+            submission.student_id = (
+                f"{safe}-{hashlib.sha256(original.encode()).hexdigest()[:6]}" if clash else safe
+            )
+            if submission.student_id != original:
+                submission.name = submission.name or original
+            if clash:
+                submission.notes.append(
+                    f"the folder names {names} map to the same student id {safe!r}; "
+                    f"this one ({original!r}) is graded as {submission.student_id!r}"
+                )
+    return sorted(submissions, key=lambda s: s.student_id)
 
 
 def collect(path: Path, assignment_id: str, expected: list[str], scratch: Path) -> list[Submission]:
@@ -59,23 +106,18 @@ def collect(path: Path, assignment_id: str, expected: list[str], scratch: Path) 
                     f"{path}: found neither <student>/{assignment_id}/*.ipynb folders nor Canvas "
                     "file names (<name>_<user id>_<submission id>_<file>.ipynb)"
                 )
-            return submissions
+            return _assign_ids(submissions)
         path = folder
     submissions = []
     for student_dir in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
         folder = student_dir / assignment_id
         if not folder.is_dir():
             continue
-        if not STUDENT_ID.match(student_dir.name):
-            raise UserError(
-                f"{student_dir}: {student_dir.name!r} is not a usable student id "
-                "(letters, digits, and _ . @ - only)"
-            )
         files = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
         submissions.append(_match(student_dir.name, files, expected))
     if not submissions:
         raise UserError(f"{path}: no <student>/{assignment_id}/ folders found")
-    return submissions
+    return _assign_ids(submissions)
 
 
 def _extract(archive: Path, scratch: Path) -> None:
@@ -115,15 +157,18 @@ def _nbgrader_root(scratch: Path, assignment_id: str) -> Path | None:
 
 
 def _canvas(scratch: Path, expected: list[str]) -> list[Submission]:
-    by_student: dict[str, list[tuple[int, Path]]] = {}
+    by_student: dict[str, list[tuple[int, Path, re.Match]]] = {}
     for file in sorted(scratch.rglob("*.ipynb")):
         match = CANVAS_NAME.match(file.name)
         if match:
-            by_student.setdefault(match["user_id"], []).append((int(match["submission_id"]), file))
+            by_student.setdefault(match["user_id"], []).append((int(match["submission_id"]), file, match))
     submissions = []
     for student_id, entries in sorted(by_student.items()):
-        newest_first = [f for _, f in sorted(entries, key=lambda e: -e[0])]
-        submissions.append(_match(student_id, newest_first, expected, canvas=True))
+        entries.sort(key=lambda e: -e[0])
+        submission = _match(student_id, [f for _, f, _ in entries], expected, canvas=True)
+        newest = entries[0][2]
+        submission.name, submission.late = newest["name"], bool(newest["late"])
+        submissions.append(submission)
     return submissions
 
 

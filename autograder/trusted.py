@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -396,12 +397,15 @@ def run_test(
     failure: BaseException | None = None
     namespace.context = context
     signal.signal(signal.SIGALRM, _on_alarm)
+    caught: list[warnings.WarningMessage] = []
     try:
         code = compile(source, filename, "exec")
         sys.stdout, sys.stderr = out, err
         signal.setitimer(signal.ITIMER_REAL, cell_timeout)
         try:
-            exec(code, namespace)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                exec(code, namespace)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except StudentSideGone:
@@ -416,6 +420,18 @@ def run_test(
         for name, stream in (("stdout", out), ("stderr", err))
         if stream.getvalue()
     ]
+    if caught:  # shown to the instructor as Python prints them; they fail the test, as stderr does
+        text = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno) for w in caught)
+        outputs.append({"output_type": "stream", "name": "stderr", "text": text})
+    if failure is None and caught:
+        first = caught[0]
+        name = first.category.__name__
+        line = first.lineno if first.filename == filename else None
+        if line in hidden:
+            return Outcome(False, f"a hidden test raised a warning ({name})", name, True), outputs
+        statement = visible_statement(source, line, hidden)
+        where = f" at: {statement}" if statement else ""
+        return Outcome(False, f"a warning ({name}) was raised{where}; a warning fails a test", name), outputs
     if failure is None and not err.getvalue():
         return Outcome(True, ""), outputs
     if failure is None:

@@ -22,12 +22,12 @@ AssertionError: q1: expected a str, got a Liar
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_close", "check_equal", "check_one_of", "check_type"]
+__all__ = ["check_close", "check_equal", "check_one_of", "check_raises", "check_type"]
 
 
 def _type_name(value: Any) -> str:
@@ -70,6 +70,51 @@ def check_one_of(actual: Any, options: Iterable[Any], *, what: str = "answer") -
             return
     allowed = ", ".join(repr(o) for o in options)
     raise AssertionError(f"{what}: {actual!r} is not one of the allowed answers: {allowed}")
+
+
+def check_raises(
+    error: type[Exception],
+    function: Callable[..., Any],
+    *args: Any,
+    mentions: Iterable[str] = (),
+    what: str = "the call",
+    **kwargs: Any,
+) -> None:
+    """Fail unless ``function(*args, **kwargs)`` raises ``error`` with a message naming each of ``mentions``.
+
+    An exception's message should say what was wrong: an empty message fails,
+    and so does one that leaves out any text in ``mentions`` (for example the
+    argument's name and the value it got). Other exceptions propagate.
+
+    >>> def sqrt(x):
+    ...     if x < 0:
+    ...         raise ValueError(f"x must be >= 0, got {x}")
+    ...     return x**0.5
+    >>> check_raises(ValueError, sqrt, -4, mentions=("x", "-4"))
+    >>> check_raises(ValueError, sqrt, 4, what="sqrt(4)")
+    Traceback (most recent call last):
+    ...
+    AssertionError: sqrt(4) should raise ValueError
+    >>> check_raises(ValueError, sqrt, -1, mentions=("got -1.0",), what="sqrt(-1)")
+    Traceback (most recent call last):
+    ...
+    AssertionError: sqrt(-1): the ValueError's message does not mention 'got -1.0'
+    """
+    try:
+        function(*args, **kwargs)
+    except error as raised:
+        message = str(raised)
+        if not message.strip():
+            raise AssertionError(
+                f"{what}: the {error.__name__} has no message saying what was wrong"
+            ) from None
+        for text in mentions:
+            if text not in message:
+                raise AssertionError(
+                    f"{what}: the {error.__name__}'s message does not mention {text!r}"
+                ) from None
+    else:
+        raise AssertionError(f"{what} should raise {error.__name__}")
 
 
 def check_close(

@@ -28,6 +28,11 @@ Sources (SageMaker Developer Guide page names, docs.aws.amazon.com/sagemaker/lat
 Sizes are in MB as the guide writes them (6 MB is 6,291,456 bytes, so
 1 GB = 1024 MB).
 
+Where it simplifies: it is a catalog, not a service. The guide's advice on
+choosing an option weighs cost, GPUs, concurrency and features too; the
+notebook's decision rule uses payload size, processing time and traffic
+pattern only, and says so. ``docs/SAGEMAKER.md`` gathers every stage's notes.
+
 Examples
 --------
 >>> REALTIME_MAX_PAYLOAD_MB, REALTIME_MAX_SECONDS

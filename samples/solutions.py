@@ -27,7 +27,11 @@ PREAMBLE_CELLS = ("parameters", "setup")
 def _runs(cell: nbformat.NotebookNode) -> bool:
     """Whether a cell is part of the solution: the parameters, the setup, or a solution code cell."""
     nbgrader = cell.metadata.get("nbgrader", {})
-    is_part = nbgrader.get("grade_id") in PREAMBLE_CELLS or bool(nbgrader.get("solution"))
+    is_part = (
+        nbgrader.get("grade_id") in PREAMBLE_CELLS
+        or "parameters" in cell.metadata.get("tags", [])
+        or bool(nbgrader.get("solution"))
+    )
     return cell.cell_type == "code" and is_part
 
 
@@ -61,6 +65,6 @@ def solution_namespace(assignment: str) -> dict[str, Any]:
         nb = nbformat.read(path, as_version=4)
         with contextlib.chdir(path.parent), contextlib.redirect_stdout(io.StringIO()):
             for cell in filter(_runs, nb.cells):
-                name = f"<{path.name}: {cell.metadata.nbgrader.grade_id}>"
+                name = f"<{path.name}: {cell.metadata.get('nbgrader', {}).get('grade_id', 'parameters')}>"
                 exec(compile(cell.source, name, "exec"), namespace)
     return namespace

@@ -3,7 +3,9 @@
 The sample class (samples/build_class.py) is graded once per assignment with the
 real toolchain and sandbox: the solution must earn full marks, the untouched
 release zero, every plausible wrong answer less than full, and the broken
-submissions a clear, attributed result.
+submissions a clear, attributed result. A fixed sample of generated wrong
+answers (``autograder selftest``) must all lose points; ``make bench`` grades
+every one of them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder.course import Course
@@ -20,6 +23,7 @@ from autograder.executor import LocalProcessExecutor
 from autograder.grading import grade
 from autograder.release import generate
 from autograder.sandbox import Limits, detect
+from autograder.selftest import selftest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "samples"))
@@ -27,6 +31,8 @@ import build_class  # noqa: E402
 
 ASSIGNMENTS = Course(ROOT).assignments()
 SAMPLES = build_class.sample_modules()
+#: Generated wrong answers graded per assignment in CI (seed 0); ``make bench`` grades all.
+SELFTEST_MUTANTS = 20
 
 
 def _copy_course(tmp: Path, assignment: str) -> Course:
@@ -145,3 +151,38 @@ def test_edited_and_deleted_tests_are_restored(graded_class):
     first_wrong = next(iter(SAMPLES[assignment].WRONG_ANSWERS))
     assert edited["score"] == results[f"wrong_{first_wrong}"]["score"]
     assert len(edited["tests"]) == len(results["full_marks"]["tests"])
+
+
+@pytest.mark.slow
+@pytest.mark.notebooks
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_papermill_runs_every_notebook_with_injected_parameters(assignment, tmp_path):
+    """What `make report` does, at the parameters cell's own sizes: papermill injects them."""
+    from autograder.report import default_parameters, run_report
+
+    pages = run_report(Course(ROOT), [assignment], tmp_path, small=True)
+    assert [p.name for p in pages] == [
+        p.with_suffix(".html").name for p in sorted((ROOT / "source" / assignment).glob("*.ipynb"))
+    ]
+    for page in pages:
+        executed = nbformat.read(page.with_suffix(".ipynb"), as_version=4)
+        injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert len(injected) == 1 and default_parameters(executed), "the parameters cell assigns no literal"
+        assert "<html" in page.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_sampled_mutants_lose_points(assignment, tmp_path):
+    report = selftest(
+        _copy_course(tmp_path, assignment),
+        assignment,
+        sandbox=detect(),
+        limits=Limits(cell_timeout=60, notebook_timeout=300),
+        executor=LocalProcessExecutor(2),
+        mutants=SELFTEST_MUTANTS,
+        seed=0,
+    )
+    assert report.graded == min(SELFTEST_MUTANTS, report.total)
+    assert [m.id for e in report.exercises for m in e.survived] == [], report.details()
+    assert report.unused_equivalents == []

@@ -12,6 +12,21 @@
 The uncertainty scores, top-k selection, threshold rule and majority vote are
 graded exercises, so the package does not contain them: the job and the
 learning curves take the student's functions as parameters.
+
+What it mirrors (SageMaker Developer Guide: sms-automated-labeling,
+sms-data-output, a2i-use-augmented-ai-a2i-human-review-loops): automated data
+labeling needs at least 1,250 objects; people label a random sample first, 20%
+of it (10% above 5,000 objects) validates the model; a confidence threshold
+chosen on the validation set auto-labels objects at the fixed 95% target
+accuracy; the rest go to people, most informative first, until every object
+is labeled; several workers per object are consolidated into one label; the
+output manifest is JSON Lines with Ground Truth's ``-metadata`` fields.
+Augmented AI sends low-confidence *production predictions* to human review.
+
+Where it simplifies: a simulated workforce (each worker an accuracy and a
+price per answer), a scikit-learn logistic regression on the bundled digits,
+and a job that runs in one process instead of a managed service. The details:
+``docs/SAGEMAKER.md``.
 """
 
 from course.labeling.a2i import FlowDefinition, HumanLoopRecord, records_frame

@@ -1205,7 +1205,7 @@ ATTACKS: dict[str, Attack] = {
         "connects to every Unix socket under /tmp (the test server's)", solution(UNIX_SOCKETS), isolation=True
     ),
     # 9. Edited, deleted, duplicated or re-typed locked cells and metadata
-    "delete-tests": Attack("deletes both test cells", edited(delete_tests), reason="was deleted"),
+    "delete-tests": Attack("deletes both test cells", edited(delete_tests), reason="most of it was deleted"),
     "edit-tests": Attack("replaces both tests with pass", edited(blank_out_tests), reason="was edited"),
     "duplicate-tests": Attack("a pass-only copy of each test before the real ones", edited(duplicate_tests)),
     "tests-first": Attack("moves the tests above the solution", edited(move_tests_up)),
@@ -1253,7 +1253,9 @@ ATTACKS: dict[str, Attack] = {
     ),
     "deep-json": Attack("JSON nested 100,000 deep", raw(b"[" * 100_000 + b"]" * 100_000), status=FAILED),
     "zero-cells": Attack(
-        "a notebook with no cells", raw(json.dumps(nbformat.v4.new_notebook()).encode()), reason="was deleted"
+        "a notebook with no cells",
+        raw(json.dumps(nbformat.v4.new_notebook()).encode()),
+        reason="most of it was deleted",
     ),
     "nbformat-99": Attack("nbformat version 99", raw(version(99)), status=FAILED),
     "nbformat-3": Attack("an nbformat 3 notebook", raw(NBFORMAT_3)),
@@ -1543,7 +1545,7 @@ def test_batch_completes(corpus):
     expected = "sandbox: bubblewrap" if corpus.isolated else "sandbox: WARNING"
     assert corpus.grade.stderr.startswith(expected)
     everyone = [*corpus.students, HONEST, BLANK]
-    assert f"graded {len(everyone)} submissions of {ASSIGNMENT}" in corpus.grade.stdout
+    assert f"{len(everyone)} submissions of {ASSIGNMENT}: {len(everyone)} graded now" in corpus.grade.stdout
     missing = [s for s in everyone if corpus.results[s] is None]
     assert missing == []
     crashed = [s for s in everyone if "stopped unexpectedly" in " ".join(corpus.results[s]["reasons"])]

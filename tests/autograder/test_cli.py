@@ -44,7 +44,7 @@ def test_help_runs_as_a_module():
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("usage: autograder")
-    for command in ("release", "grade", "feedback", "export", "status"):
+    for command in ("release", "grade", "selftest", "feedback", "export", "status"):
         assert command in run.stdout
 
 
@@ -89,11 +89,14 @@ def test_grade_before_release(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("--workers", "0", "argument --workers: must be greater than 0, got 0"),
-        ("--workers", "two", "argument --workers: 'two' is not a number"),
-        ("--timeout", "-1", "argument --timeout: must be greater than 0, got -1"),
-        ("--cell-timeout", "0", "argument --cell-timeout: must be greater than 0, got 0"),
-        ("--memory-mb", "-5", "argument --memory-mb: must be greater than 0, got -5"),
+        ("--workers", "0", "argument --workers: must be a whole number greater than 0, got 0"),
+        ("--workers", "two", "argument --workers: 'two' is not a whole number"),
+        ("--workers", "2.5", "argument --workers: '2.5' is not a whole number"),
+        ("--timeout", "-1", "argument --timeout: must be a number greater than 0, got -1"),
+        ("--timeout", "nan", "argument --timeout: must be a number greater than 0, got nan"),
+        ("--timeout", "inf", "argument --timeout: must be a number greater than 0, got inf"),
+        ("--cell-timeout", "0", "argument --cell-timeout: must be a number greater than 0, got 0"),
+        ("--memory-mb", "-5", "argument --memory-mb: must be a whole number greater than 0, got -5"),
     ],
 )
 def test_bad_numbers_are_argparse_errors(course, capsys, tmp_path, option, value, message):
@@ -128,6 +131,17 @@ def test_feedback_before_grading(course, capsys):
 def test_root_that_is_not_a_course(tmp_path, capsys):
     line = fails(capsys, "--root", tmp_path, "status")
     assert f"{tmp_path} is not a course folder: it has no nbgrader_config.py" in line
+
+
+@pytest.mark.parametrize("command", [["status"], ["feedback", ASSIGNMENT], ["export", "--output", "g.csv"]])
+def test_root_works_after_the_subcommand_too(course, tmp_path, capsys, command, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no course here: only --root can find it
+    before = main(["--root", str(course.root), *command])
+    out_before = capsys.readouterr()
+    after = main([*command, "--root", str(course.root)])
+    out_after = capsys.readouterr()
+    assert (before, out_before.out, out_before.err) == (after, out_after.out, out_after.err)
+    assert "no nbgrader_config.py found" not in out_after.err
 
 
 def test_no_course_above_the_current_folder(tmp_path, capsys, monkeypatch):
@@ -182,7 +196,7 @@ def test_grade_prints_a_table(graded):
         "alice       3/3    graded",
         "bob         0/3    graded",
         "carol       0/3    failed",
-        f"graded 3 submissions of {ASSIGNMENT} (1 could not be fully run)",
+        f"3 submissions of {ASSIGNMENT}: 3 graded now, 0 unchanged since they were graded; 1 could not be fully run",
     ]
     assert err.startswith("sandbox: ")
     assert "carol: 0/3 FAILED - missing notebook toy.ipynb" in err
@@ -208,7 +222,9 @@ def test_export_csv(graded, tmp_path):
     course = graded[0]
     output = tmp_path / "grades.csv"
     code, out, _ = run_cli("--root", course.root, "export", "--output", output)
-    assert code == 0 and out == f"wrote 3 rows to {output}\n"
+    assert (
+        code == 0 and out == f"wrote 3 grades (a row per student and assignment) for 3 students to {output}\n"
+    )
     with output.open(newline="") as f:
         rows = [(r["student_id"], r["score"], r["max_score"], r["status"]) for r in csv.DictReader(f)]
     assert rows == [("alice", "3", "3", "graded"), ("bob", "0", "3", "graded"), ("carol", "0", "3", "failed")]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from toycourse import ASSIGNMENT, HIDDEN, NOTEBOOK, SOLUTION, copy_of, grade_quietly, submission
 
 from autograder.course import UserError
-from autograder.feedback import render, write_feedback
+from autograder.feedback import content, render, write_feedback
 
 SCRIPT = "<script>alert(1)</script>"
 BODIES = {
@@ -18,8 +19,8 @@ BODIES = {
     "nohidden": "def add(a, b):\n    return a + b if a > -5 else 0",  # fails only the hidden line
 }
 ROW = re.compile(
-    r'<tr><td><code>(?P<test>[^<]*)</code></td><td>(?P<points>[^<]*)</td><td class="(?P<cls>[^"]*)">'
-    r"(?P<status>[^<]*)</td><td><code>(?P<message>[^<]*)</code></td></tr>"
+    r"<tr><td>(?P<description>[^<]*)<br><small><code>(?P<test>[^<]*)</code></small></td><td>(?P<points>[^<]*)</td>"
+    r'<td class="(?P<cls>[^"]*)">(?P<status>[^<]*)</td><td><code>(?P<message>[^<]*)</code></td></tr>'
 )
 
 
@@ -37,6 +38,8 @@ def pages(released_course, tmp_path_factory, sandbox, limits) -> dict[str, str]:
     assert paths == [
         course.path("feedback", s, ASSIGNMENT) / "feedback.html" for s in sorted([*BODIES, "carol"])
     ]
+    for path in paths:
+        assert json.loads(path.with_suffix(".json").read_text())["assignment"] == ASSIGNMENT
     return {p.parent.parent.name: p.read_text() for p in paths}
 
 
@@ -47,9 +50,12 @@ def _rows(page: str) -> list[tuple[str, str, str, str]]:
 @pytest.mark.slow
 def test_full_marks_page(pages):
     page = pages["alice"]
-    assert "Score: 3 / 3" in page
+    assert "Score: 3 / 3</strong> &middot; 2 of 2 tests passed" in page
     assert _rows(page) == [("add_visible", "1 / 1", "passed", ""), ("add_hidden", "2 / 2", "passed", "")]
     assert 'class="note"' not in page
+    descriptions = [m["description"] for m in ROW.finditer(page)]
+    assert descriptions == ["add returns an int for ints.", "add works on negative numbers (hidden)."]
+    assert "<h2>Tests: 3 / 3</h2>" in page  # the toy notebook has no "Part ... (N points)" headings
 
 
 @pytest.mark.slow
@@ -119,9 +125,48 @@ def test_render_escapes_every_field():
     )
     assert "<title>x&amp;y: feedback for a&lt;b</title>" in page
     assert "Score: 0.5 / 2" in page and "graded &lt;now&gt;" in page
+    assert '<meta name="viewport"' in page
     assert '<p class="note">toy.ipynb: cell 3 (&quot;&lt;i&gt;&quot;) ran too long</p>' in page
     assert _rows(page) == [("&lt;id&gt;", "0 / 1", "not run", "a &gt; b &amp; c")]
     assert 'class="not-run"' in page
+
+
+def test_parts_get_subtotals_and_long_reason_lists_a_summary():
+    def test(grade_id, part, score, max_score):
+        status = "passed" if score == max_score else "failed"
+        return {
+            "grade_id": grade_id,
+            "part": part,
+            "description": f"{grade_id} works",
+            "score": score,
+            "max_score": max_score,
+            "status": status,
+            "message": "",
+        }
+
+    result = {
+        "student_id": "ann",
+        "assignment": "a",
+        "score": 5,
+        "max_score": 9,
+        "graded_at": "now",
+        "reasons": [f"locked cell 'c{i}' was edited; it was restored" for i in range(50)],
+        "tests": [
+            test("a1", "Part A — Scores (6 points)", 4, 4),
+            test("a2", "Part A — Scores (6 points)", 0, 2),
+            test("b1", "Part B — Batch (3 points)", 1, 3),
+        ],
+    }
+    page = content(result)
+    assert [(p["title"], p["score"], p["max_score"]) for p in page["parts"]] == [
+        ("Part A — Scores (6 points)", 4, 6),
+        ("Part B — Batch (3 points)", 1, 3),
+    ]
+    assert page["summary"] == "1 of 3 tests passed"
+    assert page["notes"][:3] == result["reasons"][:3] and page["notes"][3] == "... and 47 more like these"
+    assert len(page["notes"]) == 4
+    html_page = render(result)
+    assert "<h2>Part A — Scores (6 points): 4 / 6</h2>" in html_page and html_page.count('class="note"') == 4
 
 
 def test_feedback_before_grading_is_an_error(course):

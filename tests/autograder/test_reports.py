@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from pathlib import Path
 
 import pytest
 from toycourse import ASSIGNMENT, NOTEBOOK, SOLUTION, copy_of, grade_quietly, submission
@@ -41,9 +42,9 @@ def _read(path):
 @pytest.mark.slow
 def test_csv_has_one_row_per_student_and_assignment(graded, tmp_path):
     output = tmp_path / "grades.csv"
-    assert export(graded, output) == 8
+    assert export(graded, output) == (4, 8)
     rows = _read(output)
-    assert list(rows[0]) == ["student_id", "assignment", "score", "max_score", "status"]
+    assert list(rows[0]) == ["student_id", "name", "assignment", "score", "max_score", "status", "late"]
     got = {
         (r["student_id"], r["assignment"]): (float(r["score"]), float(r["max_score"]), r["status"])
         for r in rows
@@ -63,24 +64,37 @@ def test_csv_quotes_commas_and_quotes(graded, tmp_path):
     output = tmp_path / "grades.csv"
     export(graded, output)
     text = output.read_bytes().decode()
-    assert '"o""neil, pat","week 2, ""extra""",0,0,missing\r\n' in text
-    assert text.startswith("student_id,assignment,score,max_score,status\r\n")
+    assert '"o""neil, pat",,"week 2, ""extra""",0,0,missing,\r\n' in text
+    assert text.startswith("student_id,name,assignment,score,max_score,status,late\r\n")
 
 
 @pytest.mark.slow
-def test_canvas_layout_has_points_possible(graded, tmp_path):
+def test_canvas_layout_has_points_possible_and_leaves_the_ungraded_blank(graded, tmp_path):
+    """Only assignments graded here get a column, and no submission is a blank, not a 0."""
     output = tmp_path / "canvas.csv"
-    assert export(graded, output, "canvas") == 8
+    assert export(graded, output, "canvas") == (4, 4)
     with output.open(newline="") as f:
         rows = list(csv.reader(f))
     assert rows == [
-        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT, ODD_ASSIGNMENT],
-        ["Points Possible", "", "", "", "", "3", "0"],
-        ["alice", "alice", "", "", "", "3", "0"],
-        ["bob", "bob", "", "", "", "0", "0"],
-        ["carol", "carol", "", "", "", "0", "0"],
-        [ODD_STUDENT, ODD_STUDENT, "", "", "", "0", "0"],
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT],
+        ["Points Possible", "", "", "", "", "3"],
+        ["alice", "alice", "", "", "", "3"],
+        ["bob", "bob", "", "", "", "0"],
+        ["carol", "carol", "", "", "", "0"],
+        [ODD_STUDENT, ODD_STUDENT, "", "", "", ""],
     ]
+
+
+@pytest.mark.slow
+def test_an_unwritable_output_is_one_clear_error(graded, tmp_path):
+    if os.getuid() == 0:
+        target = Path("/sys/kernel/grades.csv")  # read-only even for root
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        target = locked / "grades.csv"
+    with pytest.raises(UserError, match=rf"cannot write {target}: .*; choose another --output"):
+        export(graded, target)
 
 
 @pytest.mark.slow
@@ -130,7 +144,7 @@ def test_export_is_atomic(graded, tmp_path, monkeypatch, failure):
     output = tmp_path / "grades.csv"
     output.write_text("previous export\n")
     failure(monkeypatch)
-    with pytest.raises(OSError):
+    with pytest.raises(UserError, match="cannot write .*grades.csv: .*; choose another --output"):
         export(graded, output)
     assert output.read_text() == "previous export\n"
     assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]  # no partial temporary file
@@ -142,11 +156,11 @@ def test_export_is_atomic(graded, tmp_path, monkeypatch, failure):
 @pytest.mark.slow
 def test_status_shows_graded_failed_and_pending(graded):
     rows = status_rows(graded, [ASSIGNMENT])
-    assert [(r["student_id"], r["state"], r["score"], r["reason"]) for r in rows] == [
-        ("alice", "graded", "3/3", ""),
-        ("bob", "graded", "0/3", ""),
-        ("carol", "failed", "0/3", f"missing notebook {NOTEBOOK}"),
-        ("dave", "pending", "", "submitted, not graded yet"),
+    assert [(r["student_id"], r["state"], r["score"], r["reasons"]) for r in rows] == [
+        ("alice", "graded", "3/3", []),
+        ("bob", "graded", "0/3", []),
+        ("carol", "failed", "0/3", [f"missing notebook {NOTEBOOK}"]),
+        ("dave", "pending", "", ["submitted, not graded yet"]),
     ]
     assert {r["assignment"] for r in rows} == {ASSIGNMENT}
     assert status_rows(graded, [ODD_ASSIGNMENT]) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import zipfile
 
 import pytest
@@ -10,6 +11,7 @@ from toycourse import ASSIGNMENT, NOTEBOOK, SOLUTION, submission
 from autograder.course import UserError
 from autograder.executor import SerialExecutor
 from autograder.grading import grade
+from autograder.reports import export, status_rows
 from autograder.submissions import collect
 
 EXPECTED = [NOTEBOOK]
@@ -83,6 +85,11 @@ def test_canvas_zip(tmp_path, top):
     }
     assert found["12345"].notes == found["222"].notes == []
     assert found["444"].notes == [f"accepted My Copy of toy.ipynb as {NOTEBOOK}"]
+    assert {k: (s.name, s.late) for k, s in found.items()} == {
+        "12345": ("doejane", False),
+        "222": ("smithjohn", True),  # Canvas's _late marker of the newest file
+        "444": ("leeann", False),
+    }
 
 
 def test_canvas_zip_in_a_folder_named_like_the_assignment(tmp_path):
@@ -159,11 +166,37 @@ def test_zip_entries_that_are_not_notebooks_are_not_extracted(tmp_path):
     assert extracted == [f"alice/{ASSIGNMENT}/{NOTEBOOK}"]
 
 
-@pytest.mark.parametrize("name", ["bad name", "-rf", "ünïcode"])
-def test_unusable_student_folder_name_is_a_clear_error(tmp_path, name):
-    subs = _write(tmp_path / "subs", {f"{name}/{ASSIGNMENT}/{NOTEBOOK}": "x"})
-    with pytest.raises(UserError, match=rf"{name!r} is not a usable student id \(letters, digits"):
-        _collect(subs, tmp_path)
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("bad name", "bad-name"),
+        ("-rf", "rf"),
+        ("ünïcode", "unicode"),
+        ("José García", "Jose-Garcia"),
+        ("王伟", "student-0c6e5fe880"),
+    ],
+)
+def test_lms_names_become_safe_stable_ids(tmp_path, name, safe):
+    subs = _write(
+        tmp_path / "subs", {f"{name}/{ASSIGNMENT}/{NOTEBOOK}": "x", f"bob/{ASSIGNMENT}/{NOTEBOOK}": "b"}
+    )
+    found = collect(subs, ASSIGNMENT, [NOTEBOOK], tmp_path / "scratch")
+    assert [(s.student_id, s.name) for s in found] == sorted([(safe, name), ("bob", "")])
+
+
+def test_names_that_share_a_safe_id_are_told_apart_and_reported(tmp_path):
+    subs = _write(
+        tmp_path / "subs",
+        {f"José García/{ASSIGNMENT}/{NOTEBOOK}": "1", f"Jose Garcia/{ASSIGNMENT}/{NOTEBOOK}": "2"},
+    )
+    found = collect(subs, ASSIGNMENT, [NOTEBOOK], tmp_path / "scratch")
+    ids = [s.student_id for s in found]
+    assert len(set(ids)) == 2 and all(i.startswith("Jose-Garcia-") for i in ids)
+    assert sorted(s.name for s in found) == ["Jose Garcia", "José García"]
+    for s in found:
+        assert "map to the same student id 'Jose-Garcia'" in s.notes[0] and repr(s.student_id) in s.notes[0]
+    again = collect(subs, ASSIGNMENT, [NOTEBOOK], tmp_path / "scratch2")
+    assert [s.student_id for s in again] == ids  # stable
 
 
 def test_hidden_folders_are_not_students(tmp_path):
@@ -230,3 +263,11 @@ def test_grading_a_canvas_zip(course, tmp_path, sandbox, limits):
         assert gb.find_submission(ASSIGNMENT, "12345").score == 3
     stored = course.path("submitted", "222", ASSIGNMENT) / NOTEBOOK
     assert stored.read_bytes() == notebooks["john_new"].read_bytes()
+    assert [(r["name"], r["late"]) for r in results] == [("doejane", False), ("smithjohn", True)]
+    rows = {r["student_id"]: r for r in status_rows(course, [ASSIGNMENT])}
+    assert (rows["12345"]["state"], rows["222"]["state"]) == ("graded", "graded (late)")
+    output = tmp_path / "grades.csv"
+    export(course, output)
+    with output.open() as f:
+        exported = {r["student_id"]: (r["name"], r["late"]) for r in csv.DictReader(f)}
+    assert exported == {"12345": ("doejane", ""), "222": ("smithjohn", "yes")}

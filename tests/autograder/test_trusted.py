@@ -12,6 +12,7 @@ from autograder.trusted import (
     TestTimeout,
     feedback_message,
     hidden_lines,
+    run_test,
     student_exception,
     visible_statement,
     write_back,
@@ -89,3 +90,36 @@ def test_the_namespace_falls_back_to_builtins_not_the_student():
     assert namespace["y"] == 2
     with pytest.raises(NameError, match="'nope' is not defined"):
         exec("nope", namespace)
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (
+            'import warnings\nwarnings.warn("x", RuntimeWarning)\nassert True',
+            'a warning (RuntimeWarning) was raised at: warnings.warn("x", RuntimeWarning); a warning fails a test',
+        ),
+        (
+            "import numpy as np\nnp.log(np.zeros(1))",
+            "a warning (RuntimeWarning) was raised at: np.log(np.zeros(1)); a warning fails a test",
+        ),
+        (
+            'import warnings\n### BEGIN HIDDEN TESTS\nwarnings.warn("secret 42", UserWarning)\n### END HIDDEN TESTS',
+            "a hidden test raised a warning (UserWarning)",
+        ),
+    ],
+)
+def test_a_warning_fails_the_test_and_is_named_as_a_warning(source, message):
+    outcome, outputs = run_test("t", source, TestNamespace(), None, cell_timeout=10, max_output_chars=10_000)
+    assert (outcome.passed, outcome.message) == (False, message)
+    assert "secret" not in outcome.message
+    assert any(
+        o.get("name") == "stderr" and "Warning" in o["text"] for o in outputs
+    )  # the instructor sees it
+
+
+def test_a_clean_test_passes():
+    outcome, outputs = run_test(
+        "t", "assert 1 + 1 == 2", TestNamespace(), None, cell_timeout=10, max_output_chars=100
+    )
+    assert outcome.passed and outputs == []

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from course.checks import check_close, check_equal, check_one_of, check_type
+from course.checks import check_close, check_equal, check_one_of, check_raises, check_type
 
 
 class AlwaysEqual:
@@ -98,3 +98,35 @@ def test_check_one_of_and_type():
     check_type(np.zeros(2), np.ndarray)
     with pytest.raises(AssertionError, match="expected a float or int, got a str"):
         check_type("1", (float, int))
+
+
+def _sqrt(x):
+    if x < 0:
+        raise ValueError(f"x must be >= 0, got {x}")
+    return x**0.5
+
+
+def _silent(x):
+    raise ValueError()
+
+
+def test_check_raises_passes_on_the_right_error_and_message():
+    check_raises(ValueError, _sqrt, -4, mentions=("x", "-4"))
+
+
+@pytest.mark.parametrize(
+    ("function", "arg", "mentions", "message"),
+    [
+        (_sqrt, 4, (), "sqrt should raise ValueError"),
+        (_silent, 1, (), "has no message saying what was wrong"),
+        (_sqrt, -1, ("y",), "message does not mention 'y'"),
+    ],
+)
+def test_check_raises_fails(function, arg, mentions, message):
+    with pytest.raises(AssertionError, match=message):
+        check_raises(ValueError, function, arg, mentions=mentions, what="sqrt")
+
+
+def test_check_raises_lets_other_errors_through():
+    with pytest.raises(TypeError):
+        check_raises(ValueError, _sqrt, "a")

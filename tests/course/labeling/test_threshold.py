@@ -54,7 +54,7 @@ def test_equal_confidences_are_taken_together(solution):
 @pytest.mark.parametrize(
     "confidence, correct, target, message",
     [
-        (np.zeros(0), np.zeros(0, bool), 0.95, "validation set is empty"),
+        (np.zeros(0), np.zeros(0, bool), 0.95, "confidence and correct are empty"),
         (np.array([0.5, 0.6]), np.array([True]), 0.95, "same length"),
         (np.array([0.5]), np.array([True]), 0.0, "target_accuracy"),
         (np.array([0.5]), np.array([True]), 1.5, "target_accuracy"),
