@@ -29,7 +29,7 @@ from scipy import stats
 from sklearn.ensemble import GradientBoostingClassifier
 
 from course.clarify import exact_shapley, kernel_shap, kmeans_baseline
-from course.monitor import KLLSketch, linf_distance
+from course.monitor import KLLSketch, sketch_distance
 
 BASELINE_ROWS = 5000
 WINDOW_ROWS = 500
@@ -51,9 +51,9 @@ def drift(seeds: int) -> None:
             start = time.perf_counter()
             sketch = KLLSketch(seed=seed)
             sketch.update(window)
-            simple = linf_distance(baseline_sketch, sketch)
+            simple = sketch_distance(baseline_sketch, sketch)
             times["KLL L-inf Simple"].append(time.perf_counter() - start)
-            robust = linf_distance(baseline_sketch, sketch, comparison_method="Robust")
+            robust = sketch_distance(baseline_sketch, sketch, comparison_method="Robust")
             start = time.perf_counter()
             p_value = stats.ks_2samp(base, window).pvalue
             times["scipy KS p<0.05"].append(time.perf_counter() - start)

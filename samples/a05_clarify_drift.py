@@ -208,7 +208,7 @@ _NDCG_TIES_BY_ORDER = (
 
 # Borrows the package's sketch-based distance (it is exact for small samples, but it needs a
 # fresh sketch per call and rejects nothing the contract asks to reject).
-_LINF_FROM_PACKAGE = '''from course.monitor import KLLSketch, linf_distance as _package_linf
+_LINF_FROM_PACKAGE = '''from course.monitor import KLLSketch, sketch_distance as _package_linf
 
 
 def linf_distance(x, y) -> float:

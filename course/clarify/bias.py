@@ -17,6 +17,16 @@ including its edge rules:
   when group *a* has at most 9 rows) on group *a*'s features and predicted
   labels, and counts how group *d*'s predictions would flip.
 
+CI, DPL, DI, DPPL and RD are the metrics assignment 05 asks students to
+write (Parts A and B), so the package does not ship them: the student hands
+their functions over with :func:`use_metrics`, and every function here
+(reports, bias drift, mitigation comparisons) then computes those five with
+the student's code. On the instructor's side an instructor-only reference
+(``course/clarify/_reference.py``) fills in whatever was not handed over; in
+the student edition and the grading sandbox it is absent, and asking for one
+of the five before handing it over raises :class:`MissingMetricError`, which
+says which Part writes it.
+
 Examples
 --------
 >>> import pandas as pd
@@ -38,8 +48,23 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from course.clarify._groups import check_column, check_frame, facet_mask, label_mask, predicted_mask
 
+try:
+    from course.clarify._reference import class_imbalance, disparate_impact, dpl, dppl, recall_difference
+except ImportError:  # student edition, grading sandbox: the student supplies these (use_metrics)
+    _REFERENCE: dict[str, Callable[..., float]] = {}
+else:
+    _REFERENCE = {
+        "CI": class_imbalance,
+        "DPL": dpl,
+        "DI": disparate_impact,
+        "DPPL": dppl,
+        "RD": recall_difference,
+    }
+
 __all__ = [
     "METRIC_DESCRIPTIONS",
+    "STUDENT_METRICS",
+    "MissingMetricError",
     "bias_masks",
     "POSTTRAINING_METRICS",
     "PRETRAINING_METRICS",
@@ -48,6 +73,7 @@ __all__ = [
     "predicted_labels_from_scores",
     "pretraining_bias",
     "pretraining_from_masks",
+    "use_metrics",
 ]
 
 PRETRAINING_METRICS = ("CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD")
@@ -81,6 +107,88 @@ METRIC_DESCRIPTIONS = {
 }
 """Each metric's name as Clarify's report describes it."""
 
+STUDENT_METRICS = {
+    "CI": ("Part A", "class_imbalance(facet)"),
+    "DPL": ("Part A", "dpl(facet, label)"),
+    "DI": ("Part B", "disparate_impact(facet, y_pred)"),
+    "DPPL": ("Part B", "dppl(facet, y_pred)"),
+    "RD": ("Part B", "recall_difference(facet, y_true, y_pred)"),
+}
+"""The metrics students write in assignment 05: where, and the signature the package calls."""
+
+_supplied: dict[str, Callable[..., float]] = {}
+
+
+class MissingMetricError(RuntimeError):
+    """One of :data:`STUDENT_METRICS` was asked for before the student handed their function over."""
+
+
+def use_metrics(**functions: Callable[..., float] | None) -> None:
+    """Hand your CI, DPL, DI, DPPL and RD from assignment 05 to the package.
+
+    From then on :func:`pretraining_bias`, :func:`posttraining_bias` and
+    everything built on them (bias reports, bias drift, comparisons)
+    compute these metrics with your functions. The package calls them with
+    boolean NumPy masks (copies, so a function that changes its arguments
+    changes nothing here): ``CI(facet)``, ``DPL(facet, label)``,
+    ``DI(facet, y_pred)``, ``DPPL(facet, y_pred)`` and
+    ``RD(facet, y_true, y_pred)``, where ``facet`` marks group d.
+
+    Parameters
+    ----------
+    **functions : callable or None
+        Keyword arguments named after the metrics in :data:`STUDENT_METRICS`
+        (``CI=class_imbalance``). ``None`` forgets a function handed over
+        before. Metrics not named keep what they had.
+
+    Raises
+    ------
+    ValueError
+        A name that is not one of the five metrics, or a value that is
+        neither callable nor None.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"g": ["a", "a", "d"], "y": [1, 0, 1]})
+    >>> def my_ci(facet):
+    ...     return 0.25
+    >>> use_metrics(CI=my_ci)
+    >>> pretraining_bias(df, label="y", label_values_or_threshold=[1], facet_name="g",
+    ...                  facet_values_or_threshold=["d"], methods=["CI"])
+    {'CI': 0.25}
+    >>> use_metrics(CI=None)  # forget it again
+    """
+    unknown = sorted(set(functions) - set(STUDENT_METRICS))
+    if unknown:
+        raise ValueError(
+            f"use_metrics takes the metrics {list(STUDENT_METRICS)} as keywords "
+            f"(use_metrics(CI=class_imbalance)); got {unknown}"
+        )
+    for name, function in functions.items():
+        if function is not None and not callable(function):
+            raise ValueError(
+                f"{name} must be a function such as {STUDENT_METRICS[name][1]}, got {type(function).__name__}"
+            )
+    for name, function in functions.items():
+        if function is None:
+            _supplied.pop(name, None)
+        else:
+            _supplied[name] = function
+
+
+def _student_metric(name: str, *masks: np.ndarray) -> float:
+    """One of the students' metrics: their function if handed over, else the reference, else an error."""
+    function = _supplied.get(name) or _REFERENCE.get(name)
+    if function is None:
+        part, signature = STUDENT_METRICS[name]
+        raise MissingMetricError(
+            f"{name} is one of the metrics you write in assignment 05 ({part} of clarify_drift.ipynb: "
+            f"{signature}); the package does not ship it. Run that Part, then hand your function over "
+            f"with course.clarify.use_metrics({name}={signature.split('(')[0]}) and call again."
+        )
+    return float(function(*(mask.copy() for mask in masks)))
+
+
 _NEEDS_GROUP = {"CDDL", "CDDPL"}
 FT_NEIGHBORS = 5
 """k of the flip test's nearest-neighbour classifier (1 when group a has at most 9 rows)."""
@@ -93,6 +201,12 @@ def _divide(a: float, b: float) -> float:
             return 0.0
         return -math.inf if a < 0 else math.inf
     return a / b
+
+
+def _check_groups(facet: np.ndarray) -> None:
+    """Raise a ValueError unless the mask leaves rows in both group d (True) and group a (False)."""
+    if not 0 < np.count_nonzero(facet) < facet.size:
+        raise ValueError("both groups a and d need at least one row")
 
 
 def _difference(x: float, y: float) -> float:
@@ -134,10 +248,6 @@ def _pdf_aligned(positive: np.ndarray, facet: np.ndarray) -> tuple[np.ndarray, n
     if not p_a:
         raise ValueError("groups a and d share no label value, so KL/JS/LP/TVD/KS are undefined")
     return np.array(p_a), np.array(p_d)
-
-
-def _positive_rate_difference(facet: np.ndarray, positive: np.ndarray) -> float:
-    return float(positive[~facet].sum() / (~facet).sum() - positive[facet].sum() / facet.sum())
 
 
 def _cdd(facet: np.ndarray, positive: np.ndarray, groups: pd.Series) -> float:
@@ -199,7 +309,6 @@ def _generalized_entropy(y: np.ndarray, y_hat: np.ndarray) -> float:
 def _pretraining_values(
     facet: np.ndarray, positive: np.ndarray, groups: pd.Series | None
 ) -> dict[str, Callable[[], float]]:
-    n_a, n_d = int((~facet).sum()), int(facet.sum())
 
     def divergence(kind: str) -> float:
         p_a, p_d = _pdf_aligned(positive, facet)
@@ -213,8 +322,8 @@ def _pretraining_values(
         return 0.5 * norm if kind == "TVD" else norm
 
     return {
-        "CI": lambda: float(n_a - n_d) / (n_a + n_d),
-        "DPL": lambda: _positive_rate_difference(facet, positive),
+        "CI": lambda: _student_metric("CI", facet),
+        "DPL": lambda: _student_metric("DPL", facet, positive),
         **{kind: (lambda kind=kind: divergence(kind)) for kind in ("KL", "JS", "LP", "TVD", "KS")},
         "CDDL": lambda: _cdd(facet, positive, groups),
     }
@@ -285,8 +394,7 @@ def pretraining_from_masks(
     facet: np.ndarray, positive: np.ndarray, groups: pd.Series | None, methods: Sequence[str]
 ) -> dict[str, float]:
     """Pre-training metrics from boolean masks (group d, positive label); for resampling loops."""
-    if facet.all() or not facet.any():
-        raise ValueError("both groups a and d need at least one row")
+    _check_groups(facet)
     values = _pretraining_values(facet, positive, groups)
     return {name: float(values[name]()) for name in methods}
 
@@ -361,8 +469,7 @@ def posttraining_from_masks(
 
     ``features`` (for FT) and ``groups`` (for CDDPL) may be None when those metrics are not asked for.
     """
-    if facet.all() or not facet.any():
-        raise ValueError("both groups a and d need at least one row")
+    _check_groups(facet)
     if not y_hat.any():
         raise ValueError("post-training metrics need at least one positive prediction")
     chosen = list(methods)
@@ -376,17 +483,15 @@ def posttraining_from_masks(
     pred_neg_a, pred_neg_d = c["TN_a"] + c["FN_a"], c["TN_d"] + c["FN_d"]
     n_a, n_d = int((~facet).sum()), int(facet.sum())
     values: dict[str, Callable[[], float]] = {
-        "DPPL": lambda: _positive_rate_difference(facet, y_hat),
-        "DI": lambda: _divide(pred_pos_d / n_d, pred_pos_a / n_a),
+        "DPPL": lambda: _student_metric("DPPL", facet, y_hat),
+        "DI": lambda: _student_metric("DI", facet, y_hat),
         "DCA": lambda: ratio_gap(
             c["TP_a"] + c["FN_a"], pred_pos_a, c["TP_d"] + c["FN_d"], pred_pos_d, a_minus_d=True
         ),
         "DCR": lambda: ratio_gap(
             c["TN_a"] + c["FP_a"], pred_neg_a, c["TN_d"] + c["FP_d"], pred_neg_d, a_minus_d=False
         ),
-        "RD": lambda: ratio_gap(
-            c["TP_a"], c["TP_a"] + c["FN_a"], c["TP_d"], c["TP_d"] + c["FN_d"], a_minus_d=True
-        ),
+        "RD": lambda: _student_metric("RD", facet, y, y_hat),
         "SD": lambda: ratio_gap(
             c["TN_a"], c["TN_a"] + c["FP_a"], c["TN_d"], c["TN_d"] + c["FP_d"], a_minus_d=False
         ),
@@ -437,9 +542,9 @@ def predicted_labels_from_scores(scores: Any, *, probability_threshold: float = 
     >>> predicted_labels_from_scores([0.2, 0.5, 0.51])
     array([0, 0, 1])
     """
-    scores = np.asarray(scores, dtype=float)
-    if scores.ndim != 1 or not np.all(np.isfinite(scores)):
+    values = np.asarray(scores, dtype=float)
+    if values.ndim != 1 or not np.all(np.isfinite(values)):
         raise ValueError("scores must be a 1-D array of finite numbers (the positive class's score per row)")
     if not 0.0 <= probability_threshold <= 1.0:
         raise ValueError(f"probability_threshold ({probability_threshold}) must be between 0 and 1")
-    return (scores > probability_threshold).astype(int)
+    return (values > probability_threshold).astype(int)

@@ -83,19 +83,19 @@ def equal_acceptance_labels(scores: Any, facet: Any, *, probability_threshold: f
     >>> equal_acceptance_labels([0.9, 0.2, 0.4, 0.3], [False, False, True, True]).tolist()
     [1, 0, 1, 0]
     """
-    scores = np.asarray(scores, dtype=float)
-    facet = np.asarray(facet, dtype=bool)
-    if scores.ndim != 1 or facet.shape != scores.shape:
+    values = np.asarray(scores, dtype=float)
+    in_d = np.asarray(facet).astype(bool)
+    if values.ndim != 1 or in_d.shape != values.shape:
         raise ValueError("scores and facet must be 1-D arrays of the same length")
-    if facet.all() or not facet.any():
+    if not 0 < np.count_nonzero(in_d) < in_d.size:
         raise ValueError("facet must mark some rows as group d and leave some in group a")
-    labels = (scores > probability_threshold).astype(int)
-    rate_a = labels[~facet].mean()
-    n_accept = int(round(rate_a * facet.sum()))
-    order = np.argsort(-scores[facet], kind="stable")
-    d_labels = np.zeros(int(facet.sum()), dtype=int)
+    labels = (values > probability_threshold).astype(int)
+    rate_a = labels[~in_d].mean()
+    n_accept = int(round(rate_a * in_d.sum()))
+    order = np.argsort(-values[in_d], kind="stable")
+    d_labels = np.zeros(int(in_d.sum()), dtype=int)
     d_labels[order[:n_accept]] = 1
-    labels[facet] = d_labels
+    labels[in_d] = d_labels
     return labels
 
 

@@ -3,7 +3,8 @@
 Used by assignment 05 (``source/05_clarify_drift``).
 
 - ``kll``: the KLL quantile sketch Deequ keeps per numeric feature, and the
-  L-infinity distance between two sketches' CDFs.
+  L-infinity distance between two sketches' CDFs (``sketch_distance``, the
+  data quality monitor's drift distance; it takes sketches, not samples).
 - ``statistics``: ``suggest_baseline`` writes ``statistics.json`` and
   ``constraints.json`` in Model Monitor's shape, streaming large inputs.
 - ``capture``: endpoint data capture and ground truth in SageMaker's JSON Lines format.
@@ -20,7 +21,7 @@ from course.monitor.capture import (
     write_ground_truth,
 )
 from course.monitor.data_quality import CHECK_TYPES, check_data_quality, run_data_quality_monitor
-from course.monitor.kll import KLLSketch, linf_distance
+from course.monitor.kll import KLLSketch, sketch_distance
 from course.monitor.quality import (
     DEFAULT_NDCG_THRESHOLD,
     attribution_drift,
@@ -50,7 +51,7 @@ __all__ = [
     "check_model_quality",
     "dataset_statistics",
     "hourly_windows",
-    "linf_distance",
+    "sketch_distance",
     "merge_ground_truth",
     "model_quality_statistics",
     "plot_violations",

@@ -43,7 +43,7 @@ from typing import Any
 import pandas as pd
 
 from course.monitor.capture import CaptureData
-from course.monitor.kll import KLLSketch, linf_distance
+from course.monitor.kll import KLLSketch, sketch_distance
 from course.monitor.statistics import FeatureAccumulator, accumulate, dataset_statistics
 from course.storage import LocalS3
 
@@ -116,7 +116,7 @@ def _feature_violations(
             and "numerical_statistics" in baseline
         ):
             sketch = KLLSketch.from_dict(baseline["numerical_statistics"]["distribution"]["kll"]["sketch"])
-            distance = linf_distance(sketch, current.sketch, comparison_method=drift["comparison_method"])
+            distance = sketch_distance(sketch, current.sketch, comparison_method=drift["comparison_method"])
             if distance > drift["comparison_threshold"]:
                 out.append(_violation(name, "baseline_drift_check",
                                       f"Baseline drift distance: {distance:.4f} exceeds threshold: "

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KLLSketch", "linf_distance"]
+__all__ = ["KLLSketch", "sketch_distance"]
 
 DEFAULT_SKETCH_SIZE = 2048
 DEFAULT_SHRINKING_FACTOR = 0.64
@@ -218,22 +218,29 @@ class KLLSketch:
         return sketch
 
 
-def linf_distance(baseline: KLLSketch, current: KLLSketch, *, comparison_method: str = "Simple") -> float:
+def sketch_distance(baseline: KLLSketch, current: KLLSketch, *, comparison_method: str = "Simple") -> float:
     """L-infinity distance between two sketches' CDFs, as Deequ's ``Distance.numericalDistance``.
 
     ``"Simple"`` is the largest absolute difference of the two estimated CDFs
-    over every retained item of either sketch (for exact sketches, the
-    two-sample Kolmogorov-Smirnov statistic). ``"Robust"`` subtracts
+    over every retained item of either sketch. ``"Robust"`` subtracts
     ``1.8 * sqrt((n + m) / (n * m))``, the sampling noise expected between
-    samples of sizes n and m, and floors the result at 0.
+    samples of sizes n and m, and floors the result at 0. This is the data
+    quality monitor's own computation over the sketches in
+    ``statistics.json``; it takes sketches, not samples (the distance between
+    two samples is assignment 05's Part C, which students write).
 
     >>> a, b = KLLSketch(), KLLSketch()
     >>> a.update([1.0, 2.0, 3.0, 4.0]); b.update([3.0, 4.0, 5.0, 6.0])
-    >>> linf_distance(a, b)
+    >>> sketch_distance(a, b)
     0.5
-    >>> linf_distance(a, b, comparison_method="Robust")
+    >>> sketch_distance(a, b, comparison_method="Robust")
     0.0
     """
+    if not (isinstance(baseline, KLLSketch) and isinstance(current, KLLSketch)):
+        raise TypeError(
+            f"sketch_distance compares two KLLSketch objects, got {type(baseline).__name__} and "
+            f"{type(current).__name__}; build them with KLLSketch().update(values)"
+        )
     if comparison_method not in ("Simple", "Robust"):
         raise ValueError(f"comparison_method must be 'Simple' or 'Robust', got {comparison_method!r}")
     if baseline.count == 0 or current.count == 0:

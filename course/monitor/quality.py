@@ -310,6 +310,6 @@ def attribution_drift(
             f"only in baseline: {sorted(set(baseline) - set(live))}, only live: {sorted(set(live) - set(baseline))}"
         )
     if not baseline:
-        raise ValueError("attributions are empty")
+        raise ValueError("no features: attribution drift needs at least one feature's attribution")
     score = float(ndcg(baseline, live))
     return {"ndcg": score, "threshold": threshold, "violation": score < threshold}

@@ -7,7 +7,7 @@ import pytest
 
 from course.clarify import posttraining_from_masks, pretraining_bias, pretraining_from_masks
 from course.clarify.lending import FEATURES, live_applicants, make_applicants
-from course.monitor import KLLSketch, linf_distance
+from course.monitor import KLLSketch, sketch_distance
 
 CONFIG = {
     "label": "approved",
@@ -37,7 +37,7 @@ def test_live_traffic_drifts_after_drift_start():
     def distance(hour: int) -> float:
         window = KLLSketch()
         window.update(live.loc[hours == hour, "income"])
-        return linf_distance(baseline, window)
+        return sketch_distance(baseline, window)
 
     assert max(distance(h) for h in range(4)) < 0.1
     assert min(distance(h) for h in range(6, 8)) > 0.3

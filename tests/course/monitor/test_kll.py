@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from course.monitor import KLLSketch, linf_distance
+from course.monitor import KLLSketch, sketch_distance
 
 
 def test_exact_below_capacity():
@@ -75,7 +75,7 @@ def test_simple_distance_is_the_ks_statistic(x, y):
     a, b = KLLSketch(), KLLSketch()
     a.update(x)
     b.update(y)
-    assert linf_distance(a, b) == pytest.approx(stats.ks_2samp(x, y, method="asymp").statistic, abs=1e-12)
+    assert sketch_distance(a, b) == pytest.approx(stats.ks_2samp(x, y, method="asymp").statistic, abs=1e-12)
 
 
 def test_robust_distance_subtracts_the_noise_floor():
@@ -84,8 +84,15 @@ def test_robust_distance_subtracts_the_noise_floor():
     a, b = KLLSketch(), KLLSketch()
     a.update(x)
     b.update(y)
-    simple = linf_distance(a, b)
+    simple = sketch_distance(a, b)
     expected = max(0.0, simple - 1.8 * math.sqrt((400 + 300) / (400 * 300)))
-    assert linf_distance(a, b, comparison_method="Robust") == pytest.approx(expected)
+    assert sketch_distance(a, b, comparison_method="Robust") == pytest.approx(expected)
     with pytest.raises(ValueError, match="Simple' or 'Robust"):
-        linf_distance(a, b, comparison_method="robust")
+        sketch_distance(a, b, comparison_method="robust")
+
+
+def test_sketch_distance_takes_sketches_not_samples():
+    a = KLLSketch()
+    a.update([1.0, 2.0])
+    with pytest.raises(TypeError, match="two KLLSketch objects, got list and KLLSketch"):
+        sketch_distance([1.0, 2.0], a)

@@ -140,7 +140,7 @@ def test_the_notebooks_answers_agree_with_the_package():
     sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "samples"))
     from solutions import solution_namespace
 
-    from course.monitor import KLLSketch, linf_distance
+    from course.monitor import KLLSketch, sketch_distance
 
     answers = solution_namespace("05_clarify_drift")
     rng = np.random.default_rng(5)
@@ -154,4 +154,4 @@ def test_the_notebooks_answers_agree_with_the_package():
         a, b = KLLSketch(), KLLSketch()
         a.update(x)
         b.update(y)
-        assert answers["linf_distance"](x, y) == pytest.approx(linf_distance(a, b), abs=1e-12)
+        assert answers["linf_distance"](x, y) == pytest.approx(sketch_distance(a, b), abs=1e-12)
