@@ -4,7 +4,9 @@
 
 - the release notebooks (``<assignment>/*.ipynb`` with their data files), as
   nbgrader generated them: solutions replaced by stubs, hidden tests removed;
-- the course package (``course/``), which never holds an exercise's answer;
+- the course package (``course/``), which never holds an exercise's answer:
+  modules marked instructor-only (see :func:`instructor_only_modules`) stay
+  behind;
 - ``pyproject.toml`` and ``environment.yml`` with the packages the notebooks
   need (not the instructor's test and grading tools), a ``Makefile`` whose
   ``make lab`` installs them and opens JupyterLab, and a student ``README.md``;
@@ -46,6 +48,8 @@ SERVER_EXTENSIONS_OFF = (
 )
 PACKAGE = "course"
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".local_s3")
+#: How a module of the course package starts when only the instructor's side may see it.
+INSTRUCTOR_ONLY_MARK = "# course: instructor-only"
 
 MAKEFILE = """\
 # make lab: create .venv (first time only), install the course, open JupyterLab.
@@ -175,6 +179,23 @@ def _jupyter_config(target: Path) -> None:
     (target / "jupyter_server_config.json").write_text(json.dumps(server, indent=1) + "\n")
 
 
+def instructor_only_modules(package: Path) -> list[Path]:
+    """The modules of ``package`` whose first line is :data:`INSTRUCTOR_ONLY_MARK`.
+
+    They hold the reference answers a service of the package falls back on
+    when the student has not handed over their own function. The student
+    edition leaves them out, and the grading sandbox shows them to the
+    student's kernel as empty files, so what a student can import while
+    working is what the grader lets them import.
+    """
+    found = []
+    for path in sorted(Path(package).rglob("*.py")):
+        with path.open(encoding="utf-8", errors="replace") as f:
+            if f.readline().startswith(INSTRUCTOR_ONLY_MARK):
+                found.append(path)
+    return found
+
+
 def build_student_edition(course: Course, target: Path | None = None) -> Path:
     """Write the student edition of every released assignment to ``target`` and ``target``.zip.
 
@@ -195,7 +216,12 @@ def build_student_edition(course: Course, target: Path | None = None) -> Path:
         lines.append(f"- {names}")
     package = course.root / PACKAGE
     if (package / "__init__.py").is_file():
-        shutil.copytree(package, target / PACKAGE, ignore=SKIP)
+        hidden = set(instructor_only_modules(package))
+
+        def ignore(folder: str, names: list[str]) -> set[str]:
+            return set(SKIP(folder, names)) | {n for n in names if Path(folder, n) in hidden}
+
+        shutil.copytree(package, target / PACKAGE, ignore=ignore)
     requirements, requires_python = student_requirements(course)
     (target / "pyproject.toml").write_text(_pyproject(requirements, requires_python))
     (target / "environment.yml").write_text(_environment(requirements))

@@ -44,6 +44,7 @@ import autograder
 import course
 
 from .channel import ChannelClosed, ChannelTimeout, Reader, send
+from .edition import instructor_only_modules
 from .errors import UserError
 
 #: Seconds allowed on top of the notebook time limit for sandbox start and teardown.
@@ -177,7 +178,22 @@ def tmpfs_size_supported() -> bool:
     return bwrap is not None and _probe(bwrap, "--size", str(1 << 20), "--tmpfs", "/tmp") is None
 
 
-def bubblewrap_argv(workdir: Path, size_mb: int = 256, files: dict[str, int] | None = None) -> list[str]:
+def hidden_files() -> list[Path]:
+    """The course package's instructor-only modules and their bytecode, which the student's side sees empty."""
+    package = Path(course.__file__).resolve().parent
+    found = []
+    for module in instructor_only_modules(package):
+        found.append(module)
+        found += sorted((module.parent / "__pycache__").glob(f"{module.stem}.*.pyc"))
+    return found
+
+
+def bubblewrap_argv(
+    workdir: Path,
+    size_mb: int = 256,
+    files: dict[str, int] | None = None,
+    hidden: list[Path] | None = None,
+) -> list[str]:
     """bwrap's arguments for a sandbox that can write only to ``workdir``, ``/tmp`` and ``/dev/shm``.
 
     The root and ``/dev`` (memory-backed) are read-only. Where bwrap can cap a
@@ -188,7 +204,9 @@ def bubblewrap_argv(workdir: Path, size_mb: int = 256, files: dict[str, int] | N
     disk. Otherwise ``workdir`` is bound from the grader's disk.
 
     The private ``/tmp`` is mounted first, so a course or virtualenv that lives
-    under ``/tmp`` is still bound on top of it.
+    under ``/tmp`` is still bound on top of it. Every file of ``hidden``
+    (default: :func:`hidden_files`) reads as empty: the package's
+    instructor-only modules, which the student edition leaves out too.
     """
     sized = tmpfs_size_supported()
     cap = ["--size", str(size_mb << 20)] if sized else []
@@ -216,6 +234,8 @@ def bubblewrap_argv(workdir: Path, size_mb: int = 256, files: dict[str, int] | N
             argv += ["--file", str(fd), str(workdir / path)]
     else:
         argv += ["--bind", str(workdir), str(workdir)]
+    for path in hidden_files() if hidden is None else hidden:
+        argv += ["--ro-bind", "/dev/null", str(path)]
     argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
     argv += ["--chdir", str(workdir), "--hostname", "sandbox"]
     return argv + ["--"]

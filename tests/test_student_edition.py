@@ -16,7 +16,12 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder.course import Course
-from autograder.edition import INSTRUCTOR_ONLY, build_student_edition, student_requirements
+from autograder.edition import (
+    INSTRUCTOR_ONLY,
+    INSTRUCTOR_ONLY_MARK,
+    build_student_edition,
+    student_requirements,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = Course(ROOT)
@@ -146,6 +151,20 @@ def test_the_scan_would_see_a_leak(edition, tmp_path):
         assert line in _edition_lines(edition)
     finally:
         (edition / "course" / "_leak.py").unlink()
+
+
+def test_instructor_only_modules_stay_behind(tmp_path):
+    """A module of the package marked instructor-only is not in the edition; the rest of the package is."""
+    probe = ROOT / "course" / "_probe_instructor_only.py"
+    probe.write_text(f"{INSTRUCTOR_ONLY_MARK} — a test's probe\nANSWER = 42\n")
+    try:
+        edition = build_student_edition(COURSE, tmp_path / "student").with_suffix("")
+    finally:
+        probe.unlink()
+    assert not (edition / "course" / probe.name).exists()
+    assert (edition / "course" / "checks.py").is_file()
+    with zipfile.ZipFile(edition.with_suffix(".zip")) as zf:
+        assert f"student/course/{probe.name}" not in zf.namelist()
 
 
 def test_student_requirements_leave_out_the_instructors_tools():

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import socket
 import threading
+from pathlib import Path
 
 import nbformat
 import pytest
 
+import course
+from autograder.edition import INSTRUCTOR_ONLY_MARK, instructor_only_modules
 from autograder.notebooks import assemble, plan
 from autograder.sandbox import Limits, Sandbox, TestServer, TrustedNotebook
 
@@ -142,3 +145,32 @@ def test_fallback_says_it_is_weaker():
     assert "can read the file system and reach the network" in Sandbox("process").description
     with pytest.raises(ValueError, match="unknown isolation"):
         Sandbox("docker")
+
+
+@pytest.fixture
+def instructor_only_probe():
+    """A module of the real course package marked instructor-only, removed afterwards."""
+    path = Path(course.__file__).resolve().parent / "_probe_instructor_only.py"
+    path.write_text(f"{INSTRUCTOR_ONLY_MARK} — a test's probe\nANSWER = 42\n")
+    yield path
+    path.unlink()
+
+
+def test_instructor_only_modules_read_empty_to_the_student(isolated, instructor_only_probe):
+    """A module the student edition leaves out cannot be imported from the student's kernel either."""
+    _, status = run_cells(
+        isolated,
+        "from course._probe_instructor_only import ANSWER",
+        f"open({str(instructor_only_probe)!r}).read()",
+        "import course.checks",  # the rest of the package is there
+    )
+    assert status == ["failed", "failed", "passed"]
+
+
+def test_instructor_only_modules_are_found_by_their_first_line(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "_reference.py").write_text(f"{INSTRUCTOR_ONLY_MARK} — the answers\nX = 1\n")
+    (package / "sub" / "public.py").write_text(f"X = 1\n{INSTRUCTOR_ONLY_MARK}\n")  # not the first line
+    assert instructor_only_modules(package) == [package / "sub" / "_reference.py"]
