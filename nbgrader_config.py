@@ -12,3 +12,6 @@ c.Execute.timeout = 120
 # mutants per assignment at release (None: every mutant; `make bench` grades every mutant).
 c.Selftest.threshold = 0.9
 c.Selftest.release_mutants = 24
+# Late submissions (Canvas marks them _late): the share of their score taken off at export,
+# in status and in feedback (0: flagged only; 0.1: 10% off; 1: scored 0).
+c.LatePolicy.penalty = 0.0

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from .course import Course, UserError
+from .reports import late_penalty, penalised
 
 #: Reasons shown in full before the rest are summarised.
 SHOWN_REASONS = 3
@@ -53,8 +54,13 @@ def summarise(reasons: list[str], shown: int = SHOWN_REASONS) -> list[str]:
     return [*reasons[:shown], f"... and {len(reasons) - shown} more like these"]
 
 
-def content(result: dict) -> dict:
-    """What a student may see of a result, grouped by part: the schema of ``feedback.json``."""
+def content(result: dict, late_penalty: float = 0.0) -> dict:
+    """What a student may see of a result, grouped by part: the schema of ``feedback.json``.
+
+    ``score`` is the score in force: for a late submission, less
+    ``late_penalty`` of it (the course's ``LatePolicy.penalty``), which a note
+    explains; ``raw_score`` is the tests' total either way.
+    """
     parts: dict[str, dict] = {}
     for test in result["tests"]:
         part = parts.setdefault(test.get("part") or "Tests", {"score": 0.0, "max_score": 0.0, "tests": []})
@@ -71,21 +77,29 @@ def content(result: dict) -> dict:
             }
         )
     passed = sum(t["status"] == "passed" for t in result["tests"])
+    late = bool(result.get("late"))
+    score = penalised(result["score"], late, late_penalty)
+    notes = summarise(result["reasons"])
+    if late:
+        taken = f": {late_penalty:.0%} of the score is taken off ({result['score']:g} -> {score:g})"
+        notes.insert(0, "Submitted late" + (taken if score != result["score"] else "."))
     return {
         "student_id": result["student_id"],
         "assignment": result["assignment"],
-        "score": result["score"],
+        "score": score,
+        "raw_score": result["score"],
+        "late": late,
         "max_score": result["max_score"],
         "summary": f"{passed} of {len(result['tests'])} tests passed",
         "graded_at": result["graded_at"],
-        "notes": summarise(result["reasons"]),
+        "notes": notes,
         "parts": [{"title": title, **part} for title, part in parts.items()],
     }
 
 
-def render(result: dict) -> str:
+def render(result: dict, late_penalty: float = 0.0) -> str:
     esc = html.escape
-    page = content(result)
+    page = content(result, late_penalty)
     sections = []
     for part in page["parts"]:
         rows = "\n".join(
@@ -115,6 +129,7 @@ def write_feedback(course: Course, assignment_id: str) -> list[Path]:
     """Write ``feedback/<student>/<assignment>/feedback.html`` and ``feedback.json`` for every graded student."""
     course.check_assignment(assignment_id)
     graded = course.root / course.coursedir.autograded_directory
+    penalty = late_penalty(course)
     written = []
     for student_dir in sorted(graded.iterdir() if graded.is_dir() else []):
         result = course.read_result(student_dir.name, assignment_id)
@@ -122,8 +137,8 @@ def write_feedback(course: Course, assignment_id: str) -> list[Path]:
             continue
         target = course.path("feedback", student_dir.name, assignment_id) / "feedback.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render(result))
-        target.with_suffix(".json").write_text(json.dumps(content(result), indent=1))
+        target.write_text(render(result, penalty))
+        target.with_suffix(".json").write_text(json.dumps(content(result, penalty), indent=1))
         written.append(target)
     if not written:
         raise UserError(f"no graded submissions of {assignment_id}: run `autograder grade` first")

@@ -9,7 +9,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from .course import Course, UserError
+from .course import CONFIG_FILE, Course, UserError
 from .grading import submission_digest
 
 #: Width of the reason column in ``status``; the full text is in ``--json`` and grading.json.
@@ -36,12 +36,38 @@ def submission_state(course: Course, student_id: str, assignment_id: str) -> tup
 EXPORT_FORMATS = ("csv", "canvas")
 
 
+def late_penalty(course: Course) -> float:
+    """``LatePolicy.penalty`` from ``nbgrader_config.py``: the share of a late submission's score taken off.
+
+    0 (the default) only flags late submissions; 0.1 takes 10% off; 1 makes a
+    late submission score 0. A submission is late when the LMS said so (Canvas
+    names its file ``..._late_...``). The gradebook keeps the raw score; the
+    policy applies where grades leave it (export, status, feedback), so a
+    changed policy applies at the next export.
+    """
+    value = course.config.get("LatePolicy", {}).get("penalty", 0.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise UserError(
+            f"{CONFIG_FILE}: LatePolicy.penalty must be a number from 0 to 1 "
+            f"(0.1 takes 10% off a late submission's score), got {value!r}"
+        )
+    return float(value)
+
+
+def penalised(score: float, late: bool, penalty: float) -> float:
+    """The score in force after the late policy: ``score`` less ``penalty`` of it when late."""
+    return round(score * (1 - penalty), 6) if late else score
+
+
 def grade_rows(course: Course) -> list[dict]:
     """One row per student and assignment in the gradebook.
 
     ``status`` is ``missing`` where the student has no submission (score 0 in
     CSV, blank in Canvas); a pending resubmission carries the grade in force.
+    ``score`` is after the late policy (:func:`late_penalty`), and
+    ``late_penalty`` the points it took off.
     """
+    penalty = late_penalty(course)
     rows = []
     with course.gradebook() as gb:
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
@@ -54,6 +80,7 @@ def grade_rows(course: Course) -> list[dict]:
                     "max_score": float(assignment.max_score),
                     "status": "missing",
                     "late": False,
+                    "late_penalty": 0.0,
                 }
                 try:
                     submission = gb.find_submission(assignment.name, student.id)
@@ -67,13 +94,15 @@ def grade_rows(course: Course) -> list[dict]:
                         row["name"], row["late"] = result.get("name", ""), bool(result.get("late"))
                 else:
                     row["status"] = "graded"  # graded by nbgrader itself
+                final = penalised(row["score"], row["late"], penalty)
+                row["score"], row["late_penalty"] = final, round(row["score"] - final, 6)
                 rows.append(row)
     return rows
 
 
 def _csv(rows: list[dict]) -> tuple[str, int]:
     out = io.StringIO()
-    fields = ["student_id", "name", "assignment", "score", "max_score", "status", "late"]
+    fields = ["student_id", "name", "assignment", "score", "max_score", "status", "late", "late_penalty"]
     writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
     for row in rows:
@@ -83,6 +112,7 @@ def _csv(rows: list[dict]) -> tuple[str, int]:
                 "score": f"{row['score']:g}",
                 "max_score": f"{row['max_score']:g}",
                 "late": "yes" if row["late"] else "",
+                "late_penalty": f"{row['late_penalty']:g}" if row["late_penalty"] else "",
             }
         )
     return out.getvalue(), len(rows)
@@ -156,7 +186,11 @@ def export(course: Course, output: Path, fmt: str = "csv") -> tuple[int, int]:
 
 
 def status_rows(course: Course, assignments: list[str]) -> list[dict]:
-    """graded / failed / pending for every submission in ``submitted/``, with the full reasons."""
+    """graded / failed / pending for every submission in ``submitted/``, with the full reasons.
+
+    The score is the one in force, after the late policy (:func:`late_penalty`).
+    """
+    penalty = late_penalty(course)
     rows = []
     submitted = course.root / course.coursedir.submitted_directory
     for assignment_id in assignments:
@@ -173,8 +207,11 @@ def status_rows(course: Course, assignments: list[str]) -> list[dict]:
             if result is None:
                 rows.append({**row, "score": "", "reasons": ["submitted, not graded yet"]})
                 continue
-            score = f"{result['score']:g}/{result['max_score']:g}"
+            final = penalised(result["score"], bool(result.get("late")), penalty)
+            score = f"{final:g}/{result['max_score']:g}"
             reasons = list(result["reasons"])
+            if final != result["score"]:
+                reasons.insert(0, f"late: {penalty:.0%} taken off ({result['score']:g} -> {final:g})")
             if state == "pending":
                 reasons.insert(0, f"resubmitted; the previous grade ({score}) stays until it is regraded")
             rows.append({**row, "score": score, "reasons": reasons})

@@ -194,10 +194,10 @@ def equivalents(nb: nbformat.NotebookNode) -> dict[str, str]:
 
 
 def strip_declarations(folder: Path) -> None:
-    """Remove ``metadata.autograder`` from the cells of released notebooks (authors' notes, not for students)."""
+    """Remove ``metadata.autograder`` from released notebooks and their cells (authors' notes, not for students)."""
     for path in sorted(folder.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        changed = False
+        changed = nb.metadata.pop("autograder", None) is not None
         for cell in nb.cells:
             if "autograder" in cell.metadata:
                 del cell.metadata["autograder"]

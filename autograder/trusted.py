@@ -46,6 +46,8 @@ from typing import Any
 
 import numpy as np
 
+from course.checks import CheckFailed
+
 from .channel import (
     ChannelClosed,
     ChannelTimeout,
@@ -438,7 +440,7 @@ def run_test(
         return Outcome(
             False, "wrote to stderr (a warning or a print to sys.stderr fails a test)", "stderr"
         ), outputs
-    ename = type(failure).__name__
+    ename = _ename(failure)
     evalue = _text(str(failure))
     outputs.append({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": []})
     line = _failed_line(failure, filename)
@@ -446,14 +448,23 @@ def run_test(
     return Outcome(False, feedback_message(failure, source, line, hidden), ename, in_hidden), outputs
 
 
+def _ename(failure: BaseException) -> str:
+    """The failure's type name; a failed check of :mod:`course.checks` reads as the AssertionError it is."""
+    return "AssertionError" if isinstance(failure, CheckFailed) else type(failure).__name__
+
+
 def feedback_message(failure: BaseException, source: str, line: int | None, hidden: set[int]) -> str:
     """What feedback says about a failed test: only text the student could already see.
 
     Never the exception's message or a value: either may carry data from student
     code, which could have recorded a hidden test's inputs in an earlier call.
-    A failure in a visible part names the visible statement that failed.
+    A failure in a visible part names the visible statement that failed and,
+    for a :class:`course.checks.CheckFailed` with no hidden line before it in
+    the cell (whose values the statement might use), the check's ``hint``: what
+    was expected, from the test's own, visible side (type, length, keys,
+    shape, dtype).
     """
-    ename = type(failure).__name__
+    ename = _ename(failure)
     if isinstance(failure, TestTimeout):
         return "ran past the test's time limit"
     if getattr(failure, "not_data", False):
@@ -465,7 +476,10 @@ def feedback_message(failure: BaseException, source: str, line: int | None, hidd
     if line in hidden:
         return f"{what} in a hidden test" if what != ename else f"a hidden test failed ({ename})"
     statement = visible_statement(source, line, hidden)
-    return f"{what} at: {statement}" if statement else what
+    message = f"{what} at: {statement}" if statement else what
+    if statement and isinstance(failure, CheckFailed) and not any(h < line for h in hidden):
+        message += f" ({_text(failure.hint, 200)})"
+    return message
 
 
 def visible_statement(source: str, line: int | None, hidden: set[int]) -> str:

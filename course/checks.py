@@ -5,7 +5,11 @@ always returns True.  These helpers compare the exact type first and only then
 the value, recursing into lists, tuples, dicts and arrays.
 
 Failure messages describe what was received, never the expected value, so a
-message shown in feedback does not give a hidden test's answer away.
+message shown in feedback does not give a hidden test's answer away. Each
+failure is a :class:`CheckFailed` whose ``hint`` says what was expected in
+terms of the expected value's form only (its type, length, keys, shape or
+dtype; never the student's answer and never a value), which feedback shows
+for a failed check in a visible test.
 
 Examples
 --------
@@ -16,7 +20,7 @@ Examples
 >>> check_equal(Liar("x"), "serverless", what="q1")
 Traceback (most recent call last):
 ...
-AssertionError: q1: expected a str, got a Liar
+course.checks.CheckFailed: q1: expected a str, got a Liar
 """
 
 from __future__ import annotations
@@ -27,11 +31,29 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_close", "check_equal", "check_one_of", "check_raises", "check_type"]
+__all__ = ["CheckFailed", "check_close", "check_equal", "check_one_of", "check_raises", "check_type"]
+
+
+class CheckFailed(AssertionError):
+    """A failed check.
+
+    ``hint`` is built from the test's side only (the expected type, length,
+    keys, shape or dtype, or the error a call should raise), so it can be shown
+    to a student for a visible test: it says what to fix without quoting the
+    answer, whose form student code controls.
+    """
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 def _type_name(value: Any) -> str:
     return type(value).__name__
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
 
 
 def check_type(actual: Any, expected_type: type | tuple[type, ...], *, what: str = "answer") -> None:
@@ -44,12 +66,12 @@ def check_type(actual: Any, expected_type: type | tuple[type, ...], *, what: str
     >>> check_type(True, int, what="n_labels")
     Traceback (most recent call last):
     ...
-    AssertionError: n_labels: expected a int, got a bool
+    course.checks.CheckFailed: n_labels: expected an int, got a bool
     """
     types = expected_type if isinstance(expected_type, tuple) else (expected_type,)
     if type(actual) not in types:
-        wanted = " or ".join(t.__name__ for t in types)
-        raise AssertionError(f"{what}: expected a {wanted}, got a {_type_name(actual)}")
+        wanted = _a(" or ".join(t.__name__ for t in types))
+        raise CheckFailed(f"{what}: expected {wanted}, got {_a(_type_name(actual))}", f"expected {wanted}")
 
 
 def check_one_of(actual: Any, options: Iterable[Any], *, what: str = "answer") -> None:
@@ -62,14 +84,16 @@ def check_one_of(actual: Any, options: Iterable[Any], *, what: str = "answer") -
     >>> check_one_of("Batch", ["real-time", "batch transform"], what="q4")
     Traceback (most recent call last):
     ...
-    AssertionError: q4: 'Batch' is not one of the allowed answers: 'real-time', 'batch transform'
+    course.checks.CheckFailed: q4: 'Batch' is not one of the allowed answers: 'real-time', 'batch transform'
     """
     options = list(options)
     for option in options:
         if type(actual) is type(option) and actual == option:
             return
     allowed = ", ".join(repr(o) for o in options)
-    raise AssertionError(f"{what}: {actual!r} is not one of the allowed answers: {allowed}")
+    raise CheckFailed(
+        f"{what}: {actual!r} is not one of the allowed answers: {allowed}", f"expected one of {allowed}"
+    )
 
 
 def check_raises(
@@ -94,27 +118,29 @@ def check_raises(
     >>> check_raises(ValueError, sqrt, 4, what="sqrt(4)")
     Traceback (most recent call last):
     ...
-    AssertionError: sqrt(4) should raise ValueError
+    course.checks.CheckFailed: sqrt(4) should raise ValueError
     >>> check_raises(ValueError, sqrt, -1, mentions=("got -1.0",), what="sqrt(-1)")
     Traceback (most recent call last):
     ...
-    AssertionError: sqrt(-1): the ValueError's message does not mention 'got -1.0'
+    course.checks.CheckFailed: sqrt(-1): the ValueError's message does not mention 'got -1.0'
     """
     try:
         function(*args, **kwargs)
     except error as raised:
         message = str(raised)
         if not message.strip():
-            raise AssertionError(
-                f"{what}: the {error.__name__} has no message saying what was wrong"
+            raise CheckFailed(
+                f"{what}: the {error.__name__} has no message saying what was wrong",
+                f"the {error.__name__} should say what was wrong",
             ) from None
         for text in mentions:
             if text not in message:
-                raise AssertionError(
-                    f"{what}: the {error.__name__}'s message does not mention {text!r}"
+                raise CheckFailed(
+                    f"{what}: the {error.__name__}'s message does not mention {text!r}",
+                    f"the {error.__name__}'s message should mention {text!r}",
                 ) from None
     else:
-        raise AssertionError(f"{what} should raise {error.__name__}")
+        raise CheckFailed(f"{what} should raise {error.__name__}", f"expected {_a(error.__name__)}")
 
 
 def check_close(
@@ -141,7 +167,7 @@ def check_equal(
     >>> check_equal({"a": 1}, {"a": 2}, what="counts")
     Traceback (most recent call last):
     ...
-    AssertionError: counts['a']: got 1, which is not the expected value
+    course.checks.CheckFailed: counts['a']: got 1, which is not the expected value
     """
     if isinstance(expected, np.ndarray):
         _check_array(actual, expected, what=what, rtol=rtol, atol=atol)
@@ -149,35 +175,61 @@ def check_equal(
     check_type(actual, type(expected), what=what)
     if isinstance(expected, (list, tuple)):
         if len(actual) != len(expected):
-            raise AssertionError(f"{what}: got {len(actual)} items, expected {len(expected)}")
+            raise CheckFailed(
+                f"{what}: got {len(actual)} items, expected {len(expected)}",
+                f"expected {len(expected)} items",
+            )
         for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             check_equal(a, e, what=f"{what}[{i}]", rtol=rtol, atol=atol)
     elif isinstance(expected, dict):
         if set(actual) != set(expected):
             missing = sorted(map(repr, set(expected) - set(actual)))
             extra = sorted(map(repr, set(actual) - set(expected)))
-            raise AssertionError(f"{what}: keys differ (missing {missing}, unexpected {extra})")
+            keys = ", ".join(sorted(map(repr, expected)))
+            raise CheckFailed(
+                f"{what}: keys differ (missing {missing}, unexpected {extra})", f"expected the keys {keys}"
+            )
         for key in expected:
             check_equal(actual[key], expected[key], what=f"{what}[{key!r}]", rtol=rtol, atol=atol)
     elif isinstance(expected, float):
         both_nan = math.isnan(actual) and math.isnan(expected)
         if not both_nan and not math.isclose(actual, expected, rel_tol=rtol, abs_tol=atol):
-            raise AssertionError(f"{what}: got {actual!r}, which is not the expected value")
+            raise CheckFailed(f"{what}: got {actual!r}, which is not the expected value", _WRONG_VALUE)
     elif not bool(actual == expected):
-        raise AssertionError(f"{what}: got {actual!r}, which is not the expected value")
+        raise CheckFailed(f"{what}: got {actual!r}, which is not the expected value", _WRONG_VALUE)
+
+
+_WRONG_VALUE = "the type is right; the value is not the expected one"
+_DTYPE_KINDS = {
+    "b": "booleans",
+    "i": "signed integers",
+    "u": "unsigned integers",
+    "f": "floats",
+    "c": "complex numbers",
+    "U": "strings",
+    "O": "Python objects",
+}
 
 
 def _check_array(actual: Any, expected: np.ndarray, *, what: str, rtol: float, atol: float) -> None:
     check_type(actual, np.ndarray, what=what)
     if actual.shape != expected.shape:
-        raise AssertionError(f"{what}: got shape {actual.shape}, expected {expected.shape}")
+        raise CheckFailed(
+            f"{what}: got shape {actual.shape}, expected {expected.shape}",
+            f"expected an array of shape {expected.shape}",
+        )
     if actual.dtype.kind != expected.dtype.kind:
-        raise AssertionError(
-            f"{what}: got dtype {actual.dtype}, expected a {expected.dtype.kind!r}-kind dtype"
+        kind = _DTYPE_KINDS.get(expected.dtype.kind, f"{expected.dtype.kind!r}-kind")
+        raise CheckFailed(
+            f"{what}: got dtype {actual.dtype}, expected a {expected.dtype.kind!r}-kind dtype",
+            f"expected an array of {kind} (dtype kind {expected.dtype.kind!r})",
         )
     if expected.dtype.kind in "fc":
         ok = np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
     else:
         ok = np.array_equal(actual, expected)
     if not ok:
-        raise AssertionError(f"{what}: array values are not the expected ones")
+        raise CheckFailed(
+            f"{what}: array values are not the expected ones",
+            f"the shape {expected.shape} and dtype are right; some values are not the expected ones",
+        )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import shutil
 import subprocess
 import sys
 import zipfile
 
+import nbformat
 import pytest
 from toycourse import ASSIGNMENT, NOTEBOOK, ROOT, SOLUTION, copy_of, make_course, submission
 
@@ -267,3 +269,113 @@ def test_export_to_a_folder_is_an_error(course, capsys, tmp_path):
     assert f"cannot write {folder}: it is a folder" in line
     assert list(folder.iterdir()) == []
     assert list(tmp_path.glob(".out.*")) == []  # no temporary file left behind
+
+
+@pytest.fixture(scope="module")
+def lms_graded(released_course, tmp_path_factory):
+    """The toy course with a 10% late policy, graded through the CLI from a Canvas zip
+    (jane on time, john marked late; both full marks) and from a folder named as an
+    LMS names people ('José García', full marks)."""
+    tmp = tmp_path_factory.mktemp("lms")
+    course = copy_of(released_course, tmp / "course")
+    with (course.root / "nbgrader_config.py").open("a") as f:
+        f.write("c.LatePolicy.penalty = 0.1\n")
+    staged = tmp / "staged"
+    archive = tmp / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(submission(course, "jane", SOLUTION, staged), "doejane_12345_67890_toy.ipynb")
+        zf.write(submission(course, "john", SOLUTION, staged), "smithjohn_late_222_333_toy.ipynb")
+    folders = tmp / "folders"
+    submission(course, "José García", SOLUTION, folders)
+    runs = [
+        run_cli("--root", course.root, "grade", ASSIGNMENT, path, "--no-progress", "--workers", "1", *LIMITS)
+        for path in (archive, folders)
+    ]
+    return course, runs
+
+
+@pytest.mark.slow
+def test_lms_names_grade_without_aborting(lms_graded):
+    course, runs = lms_graded
+    assert [code for code, _, _ in runs] == [0, 0], [err for _, _, err in runs]
+    assert "Jose-Garcia" in runs[1][1] and "Traceback" not in runs[1][2]
+    code, out, _ = run_cli("--root", course.root, "status", ASSIGNMENT)
+    states = {line.split()[0]: line.split()[2:4] for line in out.splitlines()[2:]}
+    assert states == {
+        "12345": ["graded", "3/3"],
+        "222": ["graded", "(late)"],
+        "Jose-Garcia": ["graded", "3/3"],
+    }
+    john = next(line for line in out.splitlines() if line.startswith("222 "))
+    assert john.split() == [
+        "222",
+        ASSIGNMENT,
+        "graded",
+        "(late)",
+        "2.7/3",
+        *"late: 10% taken off (3 -> 2.7)".split(),
+    ]
+
+
+@pytest.mark.slow
+def test_late_policy_applies_to_exports_and_feedback(lms_graded, tmp_path):
+    course, _ = lms_graded
+    output = tmp_path / "grades.csv"
+    assert run_cli("--root", course.root, "export", "--output", output)[0] == 0
+    with output.open(newline="") as f:
+        rows = {
+            r["student_id"]: (r["name"], r["score"], r["late"], r["late_penalty"]) for r in csv.DictReader(f)
+        }
+    assert rows == {
+        "12345": ("doejane", "3", "", ""),
+        "222": ("smithjohn", "2.7", "yes", "0.3"),
+        "Jose-Garcia": ("José García", "3", "", ""),
+    }
+    canvas = tmp_path / "canvas.csv"
+    assert run_cli("--root", course.root, "export", "--format", "canvas", "--output", canvas)[0] == 0
+    with canvas.open(newline="") as f:
+        students = {row[1]: (row[0], row[5]) for row in list(csv.reader(f))[2:]}
+    assert students == {
+        "12345": ("doejane", "3"),
+        "222": ("smithjohn", "2.7"),
+        "Jose-Garcia": ("José García", "3"),
+    }
+    assert run_cli("--root", course.root, "feedback", ASSIGNMENT)[0] == 0
+    page = json.loads((course.path("feedback", "222", ASSIGNMENT) / "feedback.json").read_text())
+    assert (page["score"], page["raw_score"], page["late"]) == (2.7, 3, True)
+    assert page["notes"][0] == "Submitted late: 10% of the score is taken off (3 -> 2.7)"
+    assert "Score: 2.7 / 3" in (course.path("feedback", "222", ASSIGNMENT) / "feedback.html").read_text()
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "'ten'", "float('nan')", "True"])
+def test_a_bad_late_policy_is_one_line(course, capsys, tmp_path, value):
+    with course.gradebook() as gb:
+        gb.update_or_create_student("alice")
+    with (course.root / "nbgrader_config.py").open("a") as f:
+        f.write(f"c.LatePolicy.penalty = {value}\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    line = fails(capsys, "--root", course.root, "export", "--output", out / "grades.csv")
+    assert "nbgrader_config.py: LatePolicy.penalty must be a number from 0 to 1" in line
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_report_runs_notebooks_at_full_size_with_papermill(course, tmp_path):
+    """`autograder report` injects metadata.autograder.report_parameters; --small keeps the cell's own sizes."""
+    path = course.path("source", ".", ASSIGNMENT) / NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    parameters = nbformat.v4.new_code_cell("n = 1", metadata={"tags": ["parameters"]})
+    nb.cells[:0] = [parameters, nbformat.v4.new_code_cell('print(f"n is {n}")')]
+    nb.metadata["autograder"] = {"report_parameters": {"n": 7}}
+    nbformat.write(nb, path)
+    for flags, expected in (([], "n is 7"), (["--small"], "n is 1")):
+        out = tmp_path / ("small" if flags else "full")
+        code, printed, err = run_cli("--root", course.root, "report", ASSIGNMENT, "--output", out, *flags)
+        assert code == 0, err
+        html = out / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+        assert printed.split() == [str(html)]
+        executed = nbformat.read(out / ASSIGNMENT / NOTEBOOK, as_version=4)
+        outputs = [o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs]
+        assert f"{expected}\n" in outputs
+        assert expected in html.read_text()

@@ -64,13 +64,16 @@ def test_hidden_test_cells_are_restored_and_run(results):
     tests = {t["grade_id"]: t for t in results["abs"]["tests"]}
     assert tests["add_visible"]["status"] == "passed"
     assert tests["add_hidden"]["status"] == "failed"
-    assert tests["add_hidden"]["message"] == "AssertionError at: check_equal(add(-1, 1), 0)"
+    assert tests["add_hidden"]["message"] == (
+        "AssertionError at: check_equal(add(-1, 1), 0) (the type is right; the value is not the expected one)"
+    )
 
 
 def test_type_strict_checks_beat_always_equal_objects(results):
     messages = [t["message"] for t in results["liar"]["tests"]]
     assert all(m.startswith("your code returned something that is not plain data") for m in messages)
-    assert results["floaty"]["tests"][0]["message"] == "AssertionError at: check_equal(add(1, 2), 3)"
+    floaty = results["floaty"]["tests"][0]["message"]
+    assert floaty == "AssertionError at: check_equal(add(1, 2), 3) (expected an int)"
 
 
 def test_bad_submissions_get_reasons(results):

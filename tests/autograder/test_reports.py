@@ -44,7 +44,16 @@ def test_csv_has_one_row_per_student_and_assignment(graded, tmp_path):
     output = tmp_path / "grades.csv"
     assert export(graded, output) == (4, 8)
     rows = _read(output)
-    assert list(rows[0]) == ["student_id", "name", "assignment", "score", "max_score", "status", "late"]
+    assert list(rows[0]) == [
+        "student_id",
+        "name",
+        "assignment",
+        "score",
+        "max_score",
+        "status",
+        "late",
+        "late_penalty",
+    ]
     got = {
         (r["student_id"], r["assignment"]): (float(r["score"]), float(r["max_score"]), r["status"])
         for r in rows
@@ -64,8 +73,8 @@ def test_csv_quotes_commas_and_quotes(graded, tmp_path):
     output = tmp_path / "grades.csv"
     export(graded, output)
     text = output.read_bytes().decode()
-    assert '"o""neil, pat",,"week 2, ""extra""",0,0,missing,\r\n' in text
-    assert text.startswith("student_id,name,assignment,score,max_score,status,late\r\n")
+    assert '"o""neil, pat",,"week 2, ""extra""",0,0,missing,,\r\n' in text
+    assert text.startswith("student_id,name,assignment,score,max_score,status,late,late_penalty\r\n")
 
 
 @pytest.mark.slow

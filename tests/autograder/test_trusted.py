@@ -17,6 +17,7 @@ from autograder.trusted import (
     visible_statement,
     write_back,
 )
+from course.checks import CheckFailed, check_equal, check_one_of, check_raises
 
 SOURCE = '''"""doc."""
 check_equal(f(1), 2)
@@ -82,6 +83,55 @@ def test_feedback_never_carries_the_exception_message():
     check = AssertionError("got -4.0001, which is not the expected value")
     assert feedback_message(check, SOURCE, 8, hidden) == "a hidden test failed (AssertionError)"
     assert feedback_message(check, SOURCE, 2, hidden) == "AssertionError at: check_equal(f(1), 2)"
+
+
+def test_a_failed_check_in_a_visible_line_says_what_was_expected():
+    hidden = hidden_lines(SOURCE)
+    with pytest.raises(CheckFailed) as shape:
+        check_equal(np.zeros((2, 3)), np.zeros((3, 2)))
+    assert feedback_message(shape.value, SOURCE, 2, hidden) == (
+        "AssertionError at: check_equal(f(1), 2) (expected an array of shape (3, 2))"
+    )
+    # the hint is about the expected side only: the student's shape (2, 3) is not in it
+    assert "(2, 3)" not in feedback_message(shape.value, SOURCE, 2, hidden)
+    # in the hidden part, nothing of it
+    assert feedback_message(shape.value, SOURCE, 8, hidden) == "a hidden test failed (AssertionError)"
+
+
+def test_no_hint_after_a_hidden_block():
+    """A visible line below a hidden block may use its values: its failure gets no hint."""
+    source = SOURCE + "\ncheck_equal(f(2), 3)"
+    with pytest.raises(CheckFailed) as failed:
+        check_equal(1.5, 3)
+    assert feedback_message(failed.value, source, 10, hidden_lines(source)) == (
+        "AssertionError at: check_equal(f(2), 3)"
+    )
+
+
+@pytest.mark.parametrize(
+    "check, hint",
+    [
+        (lambda: check_equal(1.5, 3), "expected an int"),
+        (lambda: check_equal([1], [1, 2]), "expected 2 items"),
+        (lambda: check_equal({"a": 1}, {"a": 1, "b": 2}), "expected the keys 'a', 'b'"),
+        (
+            lambda: check_equal(np.zeros(2, dtype=int), np.zeros(2)),
+            "expected an array of floats (dtype kind 'f')",
+        ),
+        (
+            lambda: check_equal(np.ones(2), np.zeros(2)),
+            "the shape (2,) and dtype are right; some values are not the expected ones",
+        ),
+        (lambda: check_equal(4, 5), "the type is right; the value is not the expected one"),
+        (lambda: check_raises(ValueError, abs, -1), "expected a ValueError"),
+        (lambda: check_one_of("b", ["a", "c"]), "expected one of 'a', 'c'"),
+    ],
+)
+def test_hints_come_from_the_expected_side(check, hint):
+    with pytest.raises(CheckFailed) as failed:
+        check()
+    assert failed.value.hint == hint
+    assert f"({hint})" in feedback_message(failed.value, SOURCE, 2, hidden_lines(SOURCE))
 
 
 def test_the_namespace_falls_back_to_builtins_not_the_student():

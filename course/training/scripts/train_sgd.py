@@ -36,7 +36,9 @@ bit-for-bit equal to a job that was never interrupted, provided the
 checkpoint functions give back exactly what they were given.
 
 On start the script deletes temporary files (``.*.tmp``) that a checkpoint
-write cut short left in the folder, saying so.
+write cut short left in the folder, saying so. If the user's loader passes
+over newer checkpoint files (``checkpoint-<8 digits>.ckpt``) for an older one,
+because they could not be read, the script names them.
 
 On SIGTERM the default is to stop at once, as a script without a handler
 does; with ``checkpoint_on_sigterm`` it finishes the current step, saves a
@@ -54,6 +56,7 @@ import importlib
 import json
 import math
 import os
+import re
 import signal
 import sys
 import time
@@ -79,6 +82,8 @@ HYPERPARAMETERS = {
 ``log_interval`` > 0 prints ``step=<n>`` every that many steps)."""
 
 CHECKPOINT_MODULE = "checkpointing"
+CHECKPOINT_NAME = re.compile(r"checkpoint-(?P<step>[0-9]{8})[.]ckpt")
+"""A checkpoint file's name (the step as 8 digits): newer ones the user's loader passed over are reported."""
 """The module in ``source_dir`` that holds the user's checkpoint functions."""
 
 
@@ -279,6 +284,13 @@ def main() -> int:
         step, checkpoint = found
         state = from_checkpoint(checkpoint, n_samples=n_samples)
         print(f"resuming from the checkpoint of step {step}", flush=True)
+    unread = [
+        path.name
+        for path in sorted(checkpoints.iterdir())
+        if (named := CHECKPOINT_NAME.fullmatch(path.name)) and int(named[1]) > (found[0] if found else -1)
+    ]
+    if user is not None and unread:
+        print(f"could not read {', '.join(unread)} (damaged?): skipped for an older one", flush=True)
 
     def save(state: dict) -> str:
         """Save a checkpoint with the user's function; its file name, or "" without checkpoints."""

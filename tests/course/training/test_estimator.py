@@ -173,6 +173,20 @@ def test_checkpoint_on_sigterm_saves_within_the_grace_period(make_estimator, cha
     assert saved > 0 and resumed_steps([second]) == [saved]
 
 
+def test_a_damaged_newest_checkpoint_is_skipped_and_named(make_estimator, channels, s3):
+    """The user's loader falls back to the checkpoint before a damaged one; the script says which it skipped."""
+    uri = "s3://ckpt-bucket/damaged"
+    make_estimator(checkpoint_s3_uri=uri).fit(channels, job_name="first", logs=False)
+    saved = sorted(key.rsplit("/", 1)[1] for key in s3.list_objects(f"{uri}/"))
+    assert saved[-2:] == ["checkpoint-00000015.ckpt", "checkpoint-00000018.ckpt"]
+    s3.put_object(f"{uri}/{saved[-1]}", b"cut short")
+    again = make_estimator(checkpoint_s3_uri=uri, hyperparameters={**FAST_HPS, "epochs": 3})
+    again.fit(channels, job_name="second", logs=False)
+    [log] = again.latest_training_job.logs()
+    assert "resuming from the checkpoint of step 15" in log
+    assert "could not read checkpoint-00000018.ckpt (damaged?): skipped for an older one" in log
+
+
 def test_a_crashing_script_fails_the_job_with_its_last_lines(make_estimator, write_script, channels):
     code = write_script(
         """
