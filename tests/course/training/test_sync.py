@@ -7,14 +7,22 @@ import time
 
 import pytest
 
-from course.storage import LocalS3
+from course.storage import LocalS3, NoSuchKey
 from course.training import CheckpointSync
 
 URI = "s3://ckpt-bucket/job/checkpoints"
 
 
 def objects(s3: LocalS3) -> dict[str, bytes]:
-    return {uri.removeprefix(URI + "/"): s3.get_object(uri) for uri in s3.list_objects(URI + "/")}
+    """What is under URI now. The background sync may delete an object between the listing and
+    the read (as on S3, a listing is not a snapshot): such an object is gone, so it is left out."""
+    found = {}
+    for uri in s3.list_objects(URI + "/"):
+        try:
+            found[uri.removeprefix(URI + "/")] = s3.get_object(uri)
+        except NoSuchKey:
+            continue
+    return found
 
 
 def wait_for(condition, timeout: float = 5.0) -> None:
