@@ -30,7 +30,7 @@ demo: install
 	@for dir in source/*/; do \
 		a=$$(basename $$dir); \
 		if ls -d $(CLASS)/*/$$a >/dev/null 2>&1; then \
-			$(BIN)/autograder grade $$a $(CLASS) --cell-timeout 30 --timeout 120 || exit 1; \
+			$(BIN)/autograder grade $$a $(CLASS) --cell-timeout 60 --timeout 300 || exit 1; \
 			$(BIN)/autograder feedback $$a || exit 1; \
 		fi; \
 	done
