@@ -305,22 +305,25 @@ def test_a_broken_handler_script_fails_start_with_its_log(s3, model):
     assert not endpoint.is_running
 
 
-def test_model_monitor_reads_this_endpoints_capture(endpoint, s3, iris):
-    """Assignment 05's Model Monitor reads what this endpoint captured: same requests, values and answers."""
+def test_model_monitor_reads_an_endpoints_capture(s3, model_uri, iris):
+    """Assignment 05's Model Monitor reads what an endpoint captured: same requests, values and answers."""
     from course.monitor import read_capture as monitor_read_capture
 
     X, _ = iris
-    client = endpoint.runtime_client()
-    for i in range(40):
-        client.invoke_endpoint(EndpointName="iris", Body=_csv(X[i : i + 1]), ContentType="text/csv",
-                               Accept="text/csv", TargetVariant="A", InferenceId=f"monitor-{i}")  # fmt: skip
-    endpoint.flush_data_capture()
-    records = read_capture("s3://capture/data/iris/A/", s3=s3)
+    capture = DataCaptureConfig(destination_s3_uri="s3://capture/monitored", sampling_percentage=100)
+    variants = [ProductionVariant(Model(model_uri, s3=s3), variant_name="only")]
+    with Endpoint("monitored", variants, data_capture_config=capture, s3=s3, seed=0) as endpoint:
+        client = endpoint.runtime_client()
+        for i in range(40):
+            client.invoke_endpoint(EndpointName="monitored", Body=_csv(X[i : i + 1]), ContentType="text/csv",
+                                   Accept="text/csv", InferenceId=f"monitor-{i}")  # fmt: skip
+        endpoint.flush_data_capture()
+    records = read_capture("s3://capture/monitored/monitored/", s3=s3)
     names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    captured = monitor_read_capture("s3://capture/data/iris/A/", feature_names=names, s3=s3)
+    captured = monitor_read_capture("s3://capture/monitored/monitored/", feature_names=names, s3=s3)
     assert captured.malformed == []
     frame = captured.frame.set_index("event_id")
-    assert len(frame) == len(records) > 0
+    assert len(frame) == len(records) == 40
     for record in records:
         row = frame.loc[record["eventMetadata"]["eventId"]]
         sent = [float(v) for v in record["captureData"]["endpointInput"]["data"].split(",")]
