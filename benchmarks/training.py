@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import importlib.util
-import re
 import shutil
 import statistics
 import sys
@@ -49,6 +48,7 @@ from course.training import (
     load_model,
     training_cost,
     upload_digits,
+    work_lost,
 )
 
 # A larger job than the notebook's (which uses batches of 128 and a checkpoint every 5 steps to
@@ -144,31 +144,6 @@ def end_to_end_overhead(s3: LocalS3, root: Path, channels: dict[str, str], repea
         f"   overhead: {ratio:+.2%} of training time (goal < 5%: {'met' if ratio < 0.05 else 'MISSED'}; "
         "includes process start-up noise)"
     )
-
-
-def last_step(log: str) -> int:
-    steps = re.findall(r"^step=(\d+)$", log, flags=re.MULTILINE)
-    return int(steps[-1]) if steps else 0
-
-
-def resumed_from(log: str) -> int | None:
-    match = re.search(r"resuming from the checkpoint of step (\d+)", log)
-    if match:
-        return int(match.group(1))
-    return 0 if "starting from step 0" in log else None
-
-
-def work_lost(logs: list[str]) -> list[int]:
-    """Steps redone at each resume (launches stopped before the script started are skipped)."""
-    lost, done = [], None
-    for log in logs:
-        start = resumed_from(log)
-        if start is None:
-            continue
-        if done is not None:
-            lost.append(done - start)
-        done = max(start, last_step(log))
-    return lost
 
 
 def schedules(s3: LocalS3, root: Path, channels: dict[str, str], n: int) -> None:

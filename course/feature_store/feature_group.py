@@ -63,7 +63,8 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,13 @@ MAX_BATCH_IDENTIFIERS = 100
 
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}")
 _STORES = ("OnlineStore", "OfflineStore")
+#: Write an online record unless the stored one has a later event time (equal or newer overwrites).
+_UPSERT_ONLINE = (
+    "INSERT INTO online_records VALUES (?, ?, ?, ?, 0, ?) "
+    "ON CONFLICT (feature_group, record_id) DO UPDATE SET event_time = excluded.event_time, "
+    "expires_at = excluded.expires_at, deleted = 0, record = excluded.record "
+    "WHERE excluded.event_time >= online_records.event_time"
+)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feature_groups (
     name TEXT PRIMARY KEY, config TEXT NOT NULL
@@ -235,6 +243,18 @@ class FeatureStore:
         if self._closed:
             raise ValidationError(f"{self!r} is closed; open a new FeatureStore on the same folder")
         return self._db.execute(sql, params)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Hold the store's lock and run the block as one SQLite write transaction, rolled back on any error."""
+        with self._lock:
+            self._execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._execute("COMMIT")
+            except BaseException:
+                self._execute("ROLLBACK")
+                raise
 
     def _invocation_times(self, n: int) -> np.ndarray:
         """``n`` strictly increasing API invocation times (microsecond steps) from the clock."""
@@ -533,21 +553,18 @@ class FeatureGroup:
         """
         if not self.online:
             return 0
-        with self.store._lock:
-            now = float(self.store.clock())
-            self.store._execute("BEGIN IMMEDIATE")
-            try:
-                rows = self.store._execute(
-                    "SELECT record_id FROM online_records WHERE feature_group = ? AND expires_at <= ?",
-                    (self.name, now),
-                ).fetchall()
-                for (record_id,) in rows:
-                    self._expire_if_due(record_id, now)
-                self.store._execute("COMMIT")
-            except BaseException:
-                self.store._execute("ROLLBACK")
-                raise
-        return len(rows)
+        with self.store._transaction():
+            return self._expire_due(float(self.store.clock()))
+
+    def _expire_due(self, now: float) -> int:
+        """Expire every online record whose TTL has passed by ``now``; how many (inside a transaction)."""
+        due = self.store._execute(
+            "SELECT record_id FROM online_records WHERE feature_group = ? AND expires_at <= ?",
+            (self.name, now),
+        ).fetchall()
+        for (record_id,) in due:
+            self._expire_if_due(record_id, now)
+        return len(due)
 
     def put_record(
         self,
@@ -578,31 +595,15 @@ class FeatureGroup:
         ttl = ttl_seconds(ttl_duration) if ttl_duration is not None else self.ttl_seconds
         record_id = values[self.record_identifier_name]
         row_values = json.dumps([values.get(n) for n in self._names])
-        with self.store._lock:
-            now = float(self.store.clock())
-            self.store._execute("BEGIN IMMEDIATE")
-            try:
-                if to_online:
-                    self._expire_if_due(record_id, now)
-                    self.store._execute(
-                        "INSERT INTO online_records VALUES (?, ?, ?, ?, 0, ?) "
-                        "ON CONFLICT (feature_group, record_id) DO UPDATE SET event_time = excluded.event_time, "
-                        "expires_at = excluded.expires_at, deleted = 0, record = excluded.record "
-                        "WHERE excluded.event_time >= online_records.event_time",
-                        (
-                            self.name,
-                            record_id,
-                            event_time,
-                            None if ttl is None else event_time + ttl,
-                            row_values,
-                        ),
-                    )
-                if to_offline:
-                    self._stage(event_time, False, values)
-                self.store._execute("COMMIT")
-            except BaseException:
-                self.store._execute("ROLLBACK")
-                raise
+        with self.store._transaction():
+            if to_online:
+                self._expire_if_due(record_id, float(self.store.clock()))
+                self.store._execute(
+                    _UPSERT_ONLINE,
+                    (self.name, record_id, event_time, None if ttl is None else event_time + ttl, row_values),
+                )
+            if to_offline:
+                self._stage(event_time, False, values)
 
     def _online_row(self, record_id: str) -> tuple[list[str | None], float | None] | None:
         """The visible online record's values and ExpiresAt, expiring it first if due."""
@@ -615,13 +616,8 @@ class FeatureGroup:
                 return None
             record, expires_at, deleted = row
             if expires_at is not None and float(self.store.clock()) >= expires_at:
-                self.store._execute("BEGIN IMMEDIATE")
-                try:
+                with self.store._transaction():
                     self._expire_if_due(record_id, float(self.store.clock()))
-                    self.store._execute("COMMIT")
-                except BaseException:
-                    self.store._execute("ROLLBACK")
-                    raise
                 return None
         if deleted:
             return None
@@ -709,39 +705,32 @@ class FeatureGroup:
         to_online, to_offline = self._target_stores(target_stores)
         marker = self._marker(record_id, seconds)
         marker[self.event_time_feature_name] = event_time
-        with self.store._lock:
-            now = float(self.store.clock())
-            self.store._execute("BEGIN IMMEDIATE")
-            try:
-                if to_online:
-                    self._expire_if_due(record_id, now)
-                    row = self.store._execute(
-                        "SELECT event_time FROM online_records WHERE feature_group = ? AND record_id = ?",
+        with self.store._transaction():
+            if to_online:
+                self._expire_if_due(record_id, float(self.store.clock()))
+                row = self.store._execute(
+                    "SELECT event_time FROM online_records WHERE feature_group = ? AND record_id = ?",
+                    (self.name, record_id),
+                ).fetchone()
+                applies = row is not None and seconds > row[0]
+                if row is not None and not applies and deletion_mode == "HardDelete":
+                    raise ValidationError(
+                        f"EventTime {event_time} is not later than the stored record's event time; "
+                        "a HardDelete must be newer than the record it deletes (nothing was deleted)"
+                    )
+                if applies and deletion_mode == "HardDelete":
+                    self.store._execute(
+                        "DELETE FROM online_records WHERE feature_group = ? AND record_id = ?",
                         (self.name, record_id),
-                    ).fetchone()
-                    applies = row is not None and seconds > row[0]
-                    if row is not None and not applies and deletion_mode == "HardDelete":
-                        raise ValidationError(
-                            f"EventTime {event_time} is not later than the stored record's event time; "
-                            "a HardDelete must be newer than the record it deletes (nothing was deleted)"
-                        )
-                    if applies and deletion_mode == "HardDelete":
-                        self.store._execute(
-                            "DELETE FROM online_records WHERE feature_group = ? AND record_id = ?",
-                            (self.name, record_id),
-                        )
-                    elif applies:
-                        self.store._execute(
-                            "UPDATE online_records SET event_time = ?, expires_at = NULL, deleted = 1, record = ? "
-                            "WHERE feature_group = ? AND record_id = ?",
-                            (seconds, json.dumps([marker.get(n) for n in self._names]), self.name, record_id),
-                        )
-                if to_offline:
-                    self._stage(seconds, True, marker)
-                self.store._execute("COMMIT")
-            except BaseException:
-                self.store._execute("ROLLBACK")
-                raise
+                    )
+                elif applies:
+                    self.store._execute(
+                        "UPDATE online_records SET event_time = ?, expires_at = NULL, deleted = 1, record = ? "
+                        "WHERE feature_group = ? AND record_id = ?",
+                        (seconds, json.dumps([marker.get(n) for n in self._names]), self.name, record_id),
+                    )
+            if to_offline:
+                self._stage(seconds, True, marker)
 
     def batch_get_record(
         self, record_identifiers_value_as_string: Sequence[str], *, feature_names: Sequence[str] | None = None
@@ -959,25 +948,12 @@ class FeatureGroup:
                 id_text, event_seconds.tolist(), zip(*texts, strict=True), strict=True
             )
         )
-        self.store._execute("BEGIN IMMEDIATE")
-        try:
-            due = self.store._execute(
-                "SELECT record_id FROM online_records WHERE feature_group = ? AND expires_at <= ?",
-                (self.name, now),
-            ).fetchall()
-            for (record_id,) in due:
-                self._expire_if_due(record_id, now)
+        with self.store._transaction():
+            self._expire_due(now)
             self.store._db.executemany(
-                "INSERT INTO online_records VALUES (?, ?, ?, ?, 0, ?) "
-                "ON CONFLICT (feature_group, record_id) DO UPDATE SET event_time = excluded.event_time, "
-                "expires_at = excluded.expires_at, deleted = 0, record = excluded.record "
-                "WHERE excluded.event_time >= online_records.event_time",
+                _UPSERT_ONLINE,
                 rows,
             )
-            self.store._execute("COMMIT")
-        except BaseException:
-            self.store._execute("ROLLBACK")
-            raise
 
     # -- offline store ----------------------------------------------------------------------------
     def _flush(self) -> None:

@@ -26,6 +26,7 @@ from course.training.data import (
     checkpointing_source_dir,
     load_model,
     upload_digits,
+    work_lost,
 )
 from course.training.estimator import DEFAULT_BUCKET, Estimator, TrainingJob, savings_lines
 from course.training.job import UnexpectedStatusException, describe_training_job
@@ -58,4 +59,5 @@ __all__ = [
     "savings_lines",
     "training_cost",
     "upload_digits",
+    "work_lost",
 ]

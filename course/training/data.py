@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import re
 import shutil
 import tarfile
 import textwrap
@@ -42,6 +43,7 @@ __all__ = [
     "checkpointing_source_dir",
     "load_model",
     "upload_digits",
+    "work_lost",
 ]
 
 SCRIPT_DIR = Path(__file__).resolve().parent / "scripts"
@@ -206,3 +208,31 @@ def load_model(s3: LocalS3, model_data: str) -> dict[str, np.ndarray]:
             raise ValueError(f"{model_data} holds no model.npz; was it written by {SCRIPT}?")
         with np.load(io.BytesIO(member.read())) as arrays:
             return {name: arrays[name] for name in arrays.files}
+
+
+def work_lost(logs: Sequence[str]) -> list[int]:
+    r"""Steps the course's script did again at each resume, read from its launches' logs.
+
+    Each launch logs the step it starts from (``resuming from the checkpoint of
+    step N`` or ``starting from step 0``) and, with ``log_interval``, every
+    ``step=N`` it reaches. Work lost at a resume is the furthest step reached
+    so far minus the step resumed from; a launch stopped before it said where
+    it starts did no work and is skipped.
+
+    >>> work_lost(["starting from step 0\nstep=5\nstep=6", "resuming from the checkpoint of step 5\nstep=9"])
+    [1]
+    """
+    lost, done = [], None
+    for log in logs:
+        resumed = re.search(r"resuming from the checkpoint of step (\d+)", log)
+        if resumed:
+            start = int(resumed.group(1))
+        elif "starting from step 0" in log:
+            start = 0
+        else:
+            continue
+        if done is not None:
+            lost.append(done - start)
+        steps = re.findall(r"^step=(\d+)$", log, flags=re.MULTILINE)
+        done = max(start, int(steps[-1]) if steps else 0)
+    return lost

@@ -8,44 +8,17 @@ SIGKILL regularly lands during a checkpoint write or while the sync uploads).
 from __future__ import annotations
 
 import itertools
-import re
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course.training import SCRIPT, SCRIPT_DIR, SpotMarket, load_model
+from course.training import SCRIPT, SCRIPT_DIR, SpotMarket, load_model, work_lost
 
 from .conftest import FAST_HPS, reference_checkpointing
 
 _names = itertools.count()
-
-
-def last_step(log: str) -> int:
-    steps = re.findall(r"^step=(\d+)$", log, flags=re.MULTILINE)
-    return int(steps[-1]) if steps else 0
-
-
-def resumed_from(log: str) -> int | None:
-    """The step a launch resumed from (0 without a checkpoint), or None if it was stopped before saying."""
-    match = re.search(r"resuming from the checkpoint of step (\d+)", log)
-    if match:
-        return int(match.group(1))
-    return 0 if "starting from step 0" in log else None
-
-
-def work_lost(logs: list[str]) -> list[int]:
-    """Steps redone at each resume: progress before the interruption minus the step resumed from."""
-    lost, done = [], None
-    for log in logs:
-        start = resumed_from(log)
-        if start is None:  # interrupted before the script even started: no progress, nothing lost
-            continue
-        if done is not None:
-            lost.append(done - start)
-        done = max(start, last_step(log))
-    return lost
 
 
 @pytest.fixture(scope="module")
